@@ -1,0 +1,1 @@
+//! STUB: task and reservation derivation (being written).

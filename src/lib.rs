@@ -1,0 +1,32 @@
+//! `wfm-connector`: links a Twilio TaskRouter / Flex contact centre (the ACD) to NICE CXone WFM.
+//!
+//! The data flows top to bottom through these modules:
+//!
+//! - [`acd`] reads TaskRouter: the Events feed (one cursor), the Workers and Activities lists.
+//! - [`store`] keeps everything in one SQLite file: the raw event log, the cursor, what is derived
+//!   from the log, the outboxes, dead letters. A page of events and all it derives commit together.
+//! - [`derive`] turns events into agent states, segments, tasks and reservations (pure functions).
+//! - [`report`] turns the derived log and an interval into report bodies (pure functions).
+//! - [`wfm`] delivers to CXone WFM: token, one request, response handling.
+//! - [`daemon`] wires poller, pushers, scheduler, heartbeat and shutdown; [`admin`] serves
+//!   `/healthz`, `/readyz`, `/metrics`.
+//! - [`sim`] holds the TaskRouter and WFM simulators and the demo, which also drive the tests.
+//!
+//! Cross-cutting: [`config`] (TOML schema), [`secret`] (redacting wrapper), [`retry`] (the one
+//! retry policy), [`clock`] (time as a parameter), [`model`] (the shared vocabulary), [`ids`]
+//! (deterministic ids).
+
+pub mod acd;
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod derive;
+pub mod ids;
+pub mod model;
+pub mod report;
+pub mod retry;
+pub mod secret;
+pub mod sim;
+pub mod store;
+pub mod wfm;

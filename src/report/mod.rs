@@ -1,0 +1,1 @@
+//! STUB: report builders (being written).

@@ -1,0 +1,1 @@
+//! STUB: TaskRouter simulator (being written).

@@ -1,0 +1,1 @@
+//! STUB: CXone WFM simulator (being written).
