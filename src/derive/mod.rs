@@ -1,6 +1,7 @@
 //! Derivation: events → agent states, segments, tasks, reservations. Pure functions, no I/O; the
 //! store calls them inside the transaction that commits the events.
 
+pub mod agent;
 pub mod task;
 
 use crate::config::AgentIdMode;

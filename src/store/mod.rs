@@ -1,1 +1,208 @@
-//! STUB
+//! The buffer: one SQLite file (WAL) holding the raw event log, the cursor, everything derived
+//! from the log, the outboxes, dead letters and what was sent (SPEC §7).
+//!
+//! - [`ingest`]: a page of events, what it derives and the cursor move, in one transaction.
+//! - [`outbox`]: claiming, acknowledging and dead-lettering what goes to WFM.
+//! - [`status`]: what `status` and `/metrics` read.
+//!
+//! A [`Store`] is one connection; the daemon opens one per task (poller, pusher, reports) on the
+//! same file, and WAL lets readers proceed while the poller writes. All methods block: call them
+//! off the async runtime (`spawn_blocking`).
+
+pub mod ingest;
+pub mod outbox;
+pub mod query;
+mod schema;
+pub mod status;
+
+use crate::model::Millis;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Errors from the buffer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("buffer {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("buffer {path}: the file's schema version {found} is newer than this connector ({supported}); upgrade the connector")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("buffer: bad stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// A disk-level problem (full, read-only, I/O): retried, never a crash.
+    pub fn is_io(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(
+                e.code,
+                C::DiskFull
+                    | C::ReadOnly
+                    | C::SystemIoFailure
+                    | C::CannotOpen
+                    | C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::PermissionDenied
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// One connection to the buffer file.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the buffer and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Best effort: the open below reports the real error if this fails.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(|e| wrap(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
+        wrap(&self.path, e)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| self.err(e))?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process crashes
+        // (kill -9) and only risks the last transactions on power loss, which the ACD still holds
+        // (the cursor moves in the same transaction, so they are polled again).
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = OFF;
+                 PRAGMA temp_store = MEMORY;",
+            )
+            .map_err(|e| self.err(e))?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let supported = schema::MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found: version,
+                supported,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(|e| wrap(&self.path, e))?;
+            tx.execute_batch(sql).map_err(|e| wrap(&self.path, e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(|e| wrap(&self.path, e))?;
+            tx.commit().map_err(|e| wrap(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The ACD cursor: every event before it has been committed (modulo the overlap).
+    pub fn cursor(&self) -> Result<Option<Millis>, StoreError> {
+        Ok(self.meta(META_CURSOR)?.and_then(|v| v.parse().ok()))
+    }
+
+    /// Checks that the file accepts writes (for `/readyz`).
+    pub fn probe_writable(&self) -> Result<(), StoreError> {
+        self.set_meta("probe", "1")
+    }
+
+    /// Deletes sent items, dead letters and raw events older than `before_ms`. Segments, tasks and
+    /// reservations older than that go too. Returns rows deleted.
+    pub fn prune(&mut self, before_ms: Millis) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction().map_err(|e| wrap(&self.path, e))?;
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM state_outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?1",
+            "DELETE FROM report_outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?1",
+            "DELETE FROM acd_events WHERE event_ms < ?1",
+            "DELETE FROM segments WHERE end_ms IS NOT NULL AND end_ms < ?1",
+            "DELETE FROM tasks WHERE ended_ms IS NOT NULL AND ended_ms < ?1",
+            "DELETE FROM reservations WHERE created_ms < ?1 AND outcome_ms IS NOT NULL",
+            "DELETE FROM dead_letters WHERE created_ms < ?1",
+        ] {
+            n += tx.execute(sql, [before_ms]).map_err(|e| wrap(&self.path, e))?;
+        }
+        tx.commit().map_err(|e| wrap(&self.path, e))?;
+        Ok(n)
+    }
+}
+
+pub(crate) const META_CURSOR: &str = "cursor_ms";
+
+pub(crate) fn wrap(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source: e,
+    }
+}

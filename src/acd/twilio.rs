@@ -1,0 +1,184 @@
+//! TaskRouter v1 over HTTPS: Events (windowed, paged by `next_page_url`), Workers, Activities.
+//! HTTP Basic auth with an API key (or Account SID + Auth Token).
+
+use super::dto::{parse_activities_page, parse_events_page, parse_workers_page};
+use super::{AcdError, AcdSource, ActivityInfo, EventPage, PageRequest, WorkerInfo};
+use crate::config::AcdConfig;
+use crate::model::Millis;
+use crate::secret::Secret;
+use axum::body::Bytes;
+use std::time::Duration;
+
+/// A TaskRouter client for one workspace.
+#[derive(Debug, Clone)]
+pub struct TwilioClient {
+    http: reqwest::Client,
+    base_url: String,
+    workspace_sid: String,
+    username: String,
+    password: Secret,
+    page_size: u32,
+}
+
+impl TwilioClient {
+    pub fn new(cfg: &AcdConfig) -> Result<Self, AcdError> {
+        let http = reqwest::Client::builder()
+            .timeout(cfg.request_timeout)
+            .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("wfm-connector/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AcdError::Transport(e.to_string()))?;
+        Ok(TwilioClient {
+            http,
+            base_url: cfg.base_url.trim_end_matches('/').to_string(),
+            workspace_sid: cfg.workspace_sid.clone(),
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+            page_size: cfg.page_size.clamp(1, 1000),
+        })
+    }
+
+    fn list_url(&self, resource: &str) -> String {
+        format!(
+            "{}/v1/Workspaces/{}/{resource}",
+            self.base_url, self.workspace_sid
+        )
+    }
+
+    /// Twilio's `next_page_url` is absolute. We only ever send credentials to the configured
+    /// base URL, so keep its path and query and put them on our base.
+    fn follow(&self, next: &str) -> String {
+        let rest = match next.find("://") {
+            Some(i) => match next[i + 3..].find('/') {
+                Some(j) => &next[i + 3 + j..],
+                None => "/",
+            },
+            None => next,
+        };
+        format!("{}{rest}", self.base_url)
+    }
+
+    async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<Bytes, AcdError> {
+        let resp = self
+            .http
+            .get(url)
+            .query(query)
+            .basic_auth(&self.username, Some(self.password.expose()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| AcdError::Transport(describe(&e)))?;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(AcdError::Auth(status));
+        }
+        if !(200..300).contains(&status) {
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| crate::retry::parse_retry_after(v, chrono::Utc::now()));
+            return Err(AcdError::Status {
+                status,
+                retry_after,
+            });
+        }
+        if let Some(left) = resp
+            .headers()
+            .get("X-Rate-Limit-Remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            && left < 10
+        {
+            tracing::warn!(remaining = left, "TaskRouter rate limit nearly used up");
+        }
+        resp.bytes()
+            .await
+            .map_err(|e| AcdError::Transport(describe(&e)))
+    }
+
+    async fn all_pages<T>(
+        &self,
+        resource: &str,
+        parse: fn(&[u8]) -> Result<(Vec<T>, Option<String>), AcdError>,
+    ) -> Result<Vec<T>, AcdError> {
+        let mut out = Vec::new();
+        let mut body = self
+            .get(
+                &self.list_url(resource),
+                &[("PageSize", self.page_size.to_string())],
+            )
+            .await?;
+        loop {
+            let (items, next) = parse(&body)?;
+            out.extend(items);
+            match next {
+                Some(n) => body = self.get(&self.follow(&n), &[]).await?,
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Formats a date for `StartDate`/`EndDate` (whole seconds, UTC).
+pub fn twilio_date(ms: Millis) -> String {
+    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => "1970-01-01T00:00:00Z".to_string(),
+    }
+}
+
+/// A transport error without the URL's query (which never holds secrets, but keep logs short).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body could not be read"
+    } else {
+        "request failed"
+    };
+    match e.url() {
+        Some(u) => format!("{kind}: {}://{}{}", u.scheme(), u.authority(), u.path()),
+        None => kind.to_string(),
+    }
+}
+
+impl AcdSource for TwilioClient {
+    async fn events_page(&self, req: &PageRequest) -> Result<EventPage, AcdError> {
+        let body = match req {
+            PageRequest::First { from_ms, to_ms } => {
+                self.get(
+                    &self.list_url("Events"),
+                    &[
+                        ("StartDate", twilio_date(*from_ms)),
+                        ("EndDate", twilio_date(*to_ms)),
+                        ("PageSize", self.page_size.to_string()),
+                    ],
+                )
+                .await?
+            }
+            PageRequest::Next(url) => self.get(&self.follow(url), &[]).await?,
+        };
+        parse_events_page(&body)
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerInfo>, AcdError> {
+        self.all_pages("Workers", parse_workers_page).await
+    }
+
+    async fn activities(&self) -> Result<Vec<ActivityInfo>, AcdError> {
+        self.all_pages("Activities", parse_activities_page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_whole_seconds_utc() {
+        assert_eq!(twilio_date(1_763_633_700_999), "2025-11-20T10:15:00Z");
+    }
+}

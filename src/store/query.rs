@@ -1,0 +1,64 @@
+//! Reads of the derived log: current agent states (snapshots) and, for reports, the segments,
+//! tasks and reservations of an interval.
+
+use super::{Store, StoreError};
+use crate::model::{AgentState, AgentStateRecord, Millis, Segment};
+
+impl Store {
+    /// Every known agent's current effective state (for snapshots), ordered by worker sid.
+    pub fn current_states(&self) -> Result<Vec<AgentStateRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT worker_sid, agent_id, state, reason, media, state_start_ms, state_event_id
+                 FROM workers ORDER BY worker_sid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let state: String = r.get(2)?;
+                Ok(AgentStateRecord {
+                    worker_sid: r.get(0)?,
+                    agent_id: r.get(1)?,
+                    state: AgentState::parse(&state).unwrap_or(AgentState::LoggedOut),
+                    reason_code: r.get(3)?,
+                    media_type: r.get(4)?,
+                    state_start_ms: r.get(5)?,
+                    event_id: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Segments that overlap `[from, to)` (open ones included), ordered by worker and start.
+    pub fn segments_overlapping(&self, from: Millis, to: Millis) -> Result<Vec<Segment>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT worker_sid, agent_id, state, reason, media, start_ms, end_ms FROM segments
+                 WHERE start_ms < ?2 AND (end_ms IS NULL OR end_ms > ?1)
+                 ORDER BY worker_sid, start_ms, event_sid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([from, to], |r| {
+                let state: String = r.get(2)?;
+                Ok(Segment {
+                    worker_sid: r.get(0)?,
+                    agent_id: r.get(1)?,
+                    state: AgentState::parse(&state).unwrap_or(AgentState::LoggedOut),
+                    reason_code: r.get(3)?,
+                    media_type: r.get(4)?,
+                    start_ms: r.get(5)?,
+                    end_ms: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,118 @@
+//! Versioned schema migrations (`PRAGMA user_version`). Append a migration; never edit one that
+//! has shipped.
+
+/// Migration `i` moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: the event log, derived state, outboxes, dead letters.
+    r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- Raw ACD events as received (event_data kept verbatim), de-duplicated by sid.
+CREATE TABLE acd_events (
+    sid           TEXT PRIMARY KEY,
+    event_type    TEXT NOT NULL,
+    event_ms      INTEGER NOT NULL,
+    worker_sid    TEXT,
+    task_sid      TEXT,
+    resource_sid  TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    ingested_ms   INTEGER NOT NULL
+);
+CREATE INDEX acd_events_worker ON acd_events(worker_sid, event_ms, sid) WHERE worker_sid IS NOT NULL;
+CREATE INDEX acd_events_task ON acd_events(task_sid) WHERE task_sid IS NOT NULL;
+CREATE INDEX acd_events_time ON acd_events(event_ms);
+
+-- One row per worker: its derivation state after the last event, its current effective state,
+-- and the last state queued for real time (RTA).
+CREATE TABLE workers (
+    worker_sid     TEXT PRIMARY KEY,
+    agent_id       TEXT NOT NULL,
+    derivation     TEXT NOT NULL,
+    last_ms        INTEGER NOT NULL,
+    last_sid       TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    reason         TEXT,
+    media          TEXT,
+    state_start_ms INTEGER NOT NULL,
+    state_event_id TEXT NOT NULL,
+    rta_ms         INTEGER,
+    rta_event_id   TEXT,
+    rta_state      TEXT,
+    rta_reason     TEXT,
+    rta_media      TEXT
+) WITHOUT ROWID;
+
+-- Effective-state segments; `checkpoint` is the worker's derivation state right after the event
+-- that opened the segment (the point a late event re-derives from).
+CREATE TABLE segments (
+    worker_sid TEXT NOT NULL,
+    start_ms   INTEGER NOT NULL,
+    event_sid  TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    reason     TEXT,
+    media      TEXT,
+    end_ms     INTEGER,
+    checkpoint TEXT NOT NULL,
+    PRIMARY KEY (worker_sid, start_ms, event_sid)
+) WITHOUT ROWID;
+CREATE INDEX segments_end ON segments(end_ms);
+CREATE INDEX segments_open ON segments(start_ms) WHERE end_ms IS NULL;
+
+CREATE TABLE tasks (
+    task_sid TEXT PRIMARY KEY,
+    ended_ms INTEGER,
+    record   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tasks_ended ON tasks(ended_ms);
+
+CREATE TABLE reservations (
+    reservation_sid TEXT PRIMARY KEY,
+    task_sid        TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    outcome_ms      INTEGER,
+    record          TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX reservations_task ON reservations(task_sid);
+CREATE INDEX reservations_created ON reservations(created_ms);
+CREATE INDEX reservations_outcome ON reservations(outcome_ms);
+
+-- Real-time outbox: one row per agent-state item (kind 'state') or per snapshot (kind
+-- 'snapshot', body = the whole item array). Delivered rows keep sent_ms until pruned.
+CREATE TABLE state_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id   TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    sent_ms    INTEGER
+);
+CREATE INDEX state_outbox_pending ON state_outbox(seq) WHERE sent_ms IS NULL;
+CREATE INDEX state_outbox_sent ON state_outbox(sent_ms) WHERE sent_ms IS NOT NULL;
+
+-- Report outbox: one row per (kind, interval start, revision).
+CREATE TABLE report_outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    start_ms     INTEGER NOT NULL,
+    end_ms       INTEGER NOT NULL,
+    revision     INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    sent_ms      INTEGER,
+    UNIQUE (kind, start_ms, revision)
+);
+CREATE INDEX report_outbox_pending ON report_outbox(id) WHERE sent_ms IS NULL;
+
+CREATE TABLE dead_letters (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL,
+    item_id    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    error      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"#,
+];
