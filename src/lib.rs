@@ -23,6 +23,8 @@ pub mod config;
 pub mod daemon;
 pub mod derive;
 pub mod ids;
+pub mod metrics;
+pub mod shutdown;
 pub mod model;
 pub mod report;
 pub mod retry;

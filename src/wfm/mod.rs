@@ -1,2 +1,59 @@
 //! The WFM side: CXone WFM connector API v1 (SPEC §6).
+//!
+//! - [`dto`]: request and response bodies.
+//! - [`client::WfmClient`]: one authenticated request and what its answer means ([`Delivery`]).
+//! - `token`: the access token's life (request, refresh ahead of expiry, replace on 401).
+//!
+//! The loops that drain the outboxes live in the daemon; the retry policy in [`crate::retry`].
+
+pub mod client;
 pub mod dto;
+mod token;
+
+pub use client::WfmClient;
+
+use crate::retry::RetryHint;
+use std::time::Duration;
+
+/// What WFM made of a delivered request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// 200/202 ACCEPTED, or 409 (already delivered).
+    Accepted,
+    /// Delivered except the listed items: (index, error).
+    Partial(Vec<(usize, String)>),
+    /// 400/422 REJECTED: the whole request is dead-lettered with this error.
+    Rejected(String),
+}
+
+/// Errors that keep an item in the outbox (all retried, with backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum WfmError {
+    #[error("WFM request failed: {0}")]
+    Transport(String),
+    #[error("WFM answered HTTP {status}{}", retry_after.map(|d| format!(" (Retry-After {}s)", d.as_secs())).unwrap_or_default())]
+    Unavailable {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("WFM refused the credentials (HTTP {0}): check [wfm] tenant_name, access_key_id and the access key secret")]
+    Unauthorized(u16),
+    #[error("WFM answered HTTP {status} for {path}: check [wfm] service_url and the access key's permissions")]
+    Configuration { status: u16, path: String },
+    #[error("WFM sent an answer that is not the expected JSON: {0}")]
+    Malformed(String),
+    #[error("shutting down")]
+    ShuttingDown,
+}
+
+impl RetryHint for WfmError {
+    fn is_retryable(&self) -> bool {
+        !matches!(self, WfmError::ShuttingDown)
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            WfmError::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}

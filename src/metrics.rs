@@ -1,0 +1,78 @@
+//! Prometheus metrics (`/metrics`): what an operator graphs and alerts on.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+/// Every metric the connector exports. Cheap to clone (each metric is an `Arc` inside).
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    pub events_ingested: Counter,
+    pub events_skipped: Counter,
+    pub states_sent: Counter,
+    pub reports_sent: Counter,
+    pub retries: Counter,
+    pub dead_letters: Counter,
+    pub token_refreshes: Counter,
+    pub outbox_depth: Gauge,
+    pub oldest_pending_age_seconds: Gauge,
+    pub last_poll_timestamp_seconds: Gauge,
+    pub last_push_timestamp_seconds: Gauge,
+    pub push_latency_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut r = Registry::with_prefix("wfm_connector");
+        let m = Metrics {
+            registry: Arc::new(Registry::default()),
+            events_ingested: Counter::default(),
+            events_skipped: Counter::default(),
+            states_sent: Counter::default(),
+            reports_sent: Counter::default(),
+            retries: Counter::default(),
+            dead_letters: Counter::default(),
+            token_refreshes: Counter::default(),
+            outbox_depth: Gauge::default(),
+            oldest_pending_age_seconds: Gauge::default(),
+            last_poll_timestamp_seconds: Gauge::default(),
+            last_push_timestamp_seconds: Gauge::default(),
+            push_latency_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+        };
+        r.register("events_ingested", "ACD events committed to the buffer", m.events_ingested.clone());
+        r.register("events_skipped", "ACD events that could not be read and were skipped", m.events_skipped.clone());
+        r.register("states_sent", "Agent states accepted by WFM", m.states_sent.clone());
+        r.register("reports_sent", "Reports accepted by WFM", m.reports_sent.clone());
+        r.register("retries", "Retried requests (ACD and WFM)", m.retries.clone());
+        r.register("dead_letters", "Items dead-lettered after WFM refused them", m.dead_letters.clone());
+        r.register("token_refreshes", "WFM access tokens requested or refreshed", m.token_refreshes.clone());
+        r.register("outbox_depth", "Items waiting to be delivered to WFM", m.outbox_depth.clone());
+        r.register("oldest_pending_age_seconds", "Age of the oldest undelivered item", m.oldest_pending_age_seconds.clone());
+        r.register("last_poll_timestamp_seconds", "Unix time of the last successful ACD poll", m.last_poll_timestamp_seconds.clone());
+        r.register("last_push_timestamp_seconds", "Unix time of the last successful WFM delivery", m.last_push_timestamp_seconds.clone());
+        r.register("push_latency_seconds", "Duration of WFM delivery requests", m.push_latency_seconds.clone());
+        Metrics {
+            registry: Arc::new(r),
+            ..m
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
