@@ -6,6 +6,7 @@
 //! exponential sequence and draw the jitter ourselves in `adjust`, where a server's `Retry-After`
 //! also replaces the computed delay.
 
+use crate::shutdown::Shutdown;
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use std::future::Future;
 use std::time::Duration;
@@ -65,6 +66,32 @@ impl RetryPolicy {
     {
         op.retry(self.builder())
             .sleep(tokio::time::sleep)
+            .when(|e: &E| e.is_retryable())
+            .adjust(|e: &E, d: Option<Duration>| wait_before_next_try(e.retry_after(), d))
+            .notify(|e: &E, d: Duration| on_retry(e, d))
+            .await
+    }
+
+    /// As [`RetryPolicy::run`], but a wait between tries ends early when `shutdown` trips; `op`
+    /// is expected to look at the shutdown itself and return a non-retryable error.
+    pub async fn run_until<T, E, Fut, F, N>(
+        &self,
+        op: F,
+        mut on_retry: N,
+        shutdown: Shutdown,
+    ) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: RetryHint,
+        N: FnMut(&E, Duration),
+    {
+        let sleep = move |d: Duration| {
+            let mut s = shutdown.clone();
+            async move { s.sleep(d).await }
+        };
+        op.retry(self.builder())
+            .sleep(sleep)
             .when(|e: &E| e.is_retryable())
             .adjust(|e: &E, d: Option<Duration>| wait_before_next_try(e.retry_after(), d))
             .notify(|e: &E, d: Duration| on_retry(e, d))

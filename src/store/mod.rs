@@ -37,6 +37,8 @@ pub enum StoreError {
     },
     #[error("buffer: bad stored JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("buffer: background task failed: {0}")]
+    Task(String),
 }
 
 impl StoreError {

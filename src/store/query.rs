@@ -62,3 +62,22 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Per worker: the time of the last event folded and the current Activity sid (for
+    /// reconciliation with the Workers list).
+    pub fn worker_positions(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (Millis, Option<String>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT worker_sid, last_ms, json_extract(derivation, '$.as') FROM workers")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,57 @@
+//! The commands behind the CLI. Each returns a sysexits code; messages go to stderr written for
+//! the person at the terminal: what went wrong, where, what to do.
+
+pub mod check;
+pub mod demo;
+pub mod replay;
+pub mod run;
+pub mod sim;
+pub mod status;
+
+use crate::config::{Config, LogFormat};
+use std::path::Path;
+
+pub const EX_OK: u8 = 0;
+pub const EX_USAGE: u8 = 64;
+pub const EX_UNAVAILABLE: u8 = 69;
+pub const EX_SOFTWARE: u8 = 70;
+pub const EX_IOERR: u8 = 74;
+pub const EX_CONFIG: u8 = 78;
+
+/// Loads the config or prints why not. Warnings go to stderr.
+pub fn load_config(path: &Path) -> Result<Config, u8> {
+    match crate::config::load(path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(loaded.config)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EX_CONFIG)
+        }
+    }
+}
+
+/// Installs the log subscriber: `RUST_LOG` wins over `[log] level`; no timestamps when stderr is
+/// the journal (it stamps lines itself).
+pub fn init_logging(format: LogFormat, level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let result = match (format, journal) {
+        (LogFormat::Json, true) => builder.json().without_time().try_init(),
+        (LogFormat::Json, false) => builder.json().try_init(),
+        (LogFormat::Text, true) => builder.without_time().try_init(),
+        (LogFormat::Text, false) => builder.try_init(),
+    };
+    // Already installed (tests, demo): keep the first one.
+    let _ = result;
+}

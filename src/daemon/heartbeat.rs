@@ -1,0 +1,81 @@
+//! The heartbeat: `POST /heartbeat` every `heartbeat_interval` with what is pending, and the
+//! metrics gauges that come from the buffer. A failed heartbeat is logged and skipped (the next
+//! one carries fresh numbers; no retry piles up).
+
+use super::{Shared, SharedStore, blocking};
+use crate::clock::rfc3339_ms;
+use crate::shutdown::Shutdown;
+use crate::wfm::WfmClient;
+use crate::wfm::dto::ACD_TYPE;
+use std::sync::atomic::Ordering;
+
+/// Sends heartbeats until shutdown.
+pub async fn run(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
+    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the WFM client for heartbeats");
+            return;
+        }
+    };
+    let mut ticker = tokio::time::interval(shared.config.wfm.heartbeat_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.wait() => break,
+        }
+        let status = match blocking(&store, |s| s.status(0)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the buffer for the heartbeat");
+                continue;
+            }
+        };
+        let now = shared.clock.now_ms();
+        let oldest = status
+            .oldest_pending_state_ms
+            .into_iter()
+            .chain(status.oldest_pending_report_ms)
+            .min()
+            .map(|t| ((now - t).max(0)) / 1000)
+            .unwrap_or(0);
+        shared
+            .metrics
+            .outbox_depth
+            .set(status.pending_states + status.pending_reports);
+        shared.metrics.oldest_pending_age_seconds.set(oldest);
+        let last_poll = shared.health.last_poll_ms.load(Ordering::Relaxed);
+        let healthy = shared.health.wfm_accepting.load(Ordering::Relaxed)
+            && shared.health.buffer_writable.load(Ordering::Relaxed)
+            && poll_fresh(&shared, now);
+        let body = serde_json::json!({
+            "acdType": ACD_TYPE,
+            "connectorId": shared.config.wfm.connector_id,
+            "version": env!("CARGO_PKG_VERSION"),
+            "status": if healthy { "OK" } else { "DEGRADED" },
+            "oldestPendingSec": oldest,
+            "pendingStates": status.pending_states,
+            "pendingReports": status.pending_reports,
+            "lastAcdPoll": (last_poll > 0).then(|| rfc3339_ms(last_poll)),
+        })
+        .to_string();
+        crate::systemd::notify_status(&format!(
+            "pending states {}, reports {}, oldest {oldest}s, {}",
+            status.pending_states,
+            status.pending_reports,
+            if healthy { "OK" } else { "DEGRADED" }
+        ));
+        let key = crate::ids::stable_id("HB", &[&shared.config.wfm.connector_id, &now.to_string()]);
+        if let Err(e) = client.post("/heartbeat", &key, &body).await {
+            tracing::debug!(error = %e, "heartbeat not delivered");
+        }
+    }
+}
+
+/// The ACD was polled within 3 × poll interval.
+pub fn poll_fresh(shared: &Shared, now: i64) -> bool {
+    let last = shared.health.last_poll_ms.load(Ordering::Relaxed);
+    let limit = 3 * shared.config.acd.poll_interval.as_millis() as i64;
+    last > 0 && now - last <= limit.max(1000)
+}

@@ -1,0 +1,103 @@
+//! The daemon: wires the poller (ACD → buffer), the pushers (buffer → WFM), the report scheduler,
+//! the heartbeat and the admin endpoint, and stops them in order on shutdown.
+//!
+//! Each loop is its own file: [`poller`], [`pusher`], [`heartbeat`]. They share a [`Shared`]
+//! (config, metrics, health, clock) and each opens its own connection to the buffer file.
+
+pub mod heartbeat;
+pub mod poller;
+pub mod pusher;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::shutdown::Shutdown;
+use crate::store::{Store, StoreError};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// What `/readyz`, the heartbeat and `status` report about the running connector.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// Clock time of the last completed ACD poll (0: never).
+    pub last_poll_ms: AtomicI64,
+    /// Clock time of the last request WFM accepted (0: never).
+    pub last_push_ms: AtomicI64,
+    /// False while WFM refuses us (401 after re-auth, 403, 404) or is unreachable.
+    pub wfm_accepting: AtomicBool,
+    /// False while the buffer refuses writes (full disk, read-only file).
+    pub buffer_writable: AtomicBool,
+}
+
+impl Health {
+    pub fn new() -> Self {
+        let h = Health::default();
+        h.wfm_accepting.store(true, Ordering::Relaxed);
+        h.buffer_writable.store(true, Ordering::Relaxed);
+        h
+    }
+}
+
+/// Everything the loops share.
+#[derive(Clone)]
+pub struct Shared {
+    pub config: Arc<Config>,
+    pub metrics: Metrics,
+    pub health: Arc<Health>,
+    pub clock: SharedClock,
+    /// Poked by the poller when it queued states, so the pusher wakes at once.
+    pub states_ready: Arc<Notify>,
+    /// Poked when reports were queued.
+    pub reports_ready: Arc<Notify>,
+}
+
+/// One buffer connection shared by the tasks of one loop.
+pub type SharedStore = Arc<Mutex<Store>>;
+
+/// Opens a connection to the configured buffer.
+pub fn open_store(config: &Config) -> Result<SharedStore, StoreError> {
+    Store::open(&config.buffer.path).map(|s| Arc::new(Mutex::new(s)))
+}
+
+/// Runs `f` on the store off the async runtime.
+pub async fn blocking<T, F>(store: &SharedStore, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = store.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        // A poisoned lock means a panic mid-operation elsewhere; SQLite rolled that transaction
+        // back, so the connection is still consistent and we keep using it.
+        let mut guard = match store.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    })
+    .await;
+    match joined {
+        Ok(r) => r,
+        Err(e) => Err(StoreError::Task(e.to_string())),
+    }
+}
+
+/// Runs the connector until `shutdown` trips. Returns once every loop has stopped and committed.
+pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
+    // Open (and migrate) the buffer once before anything starts: a bad path fails here, early.
+    let poll_store = open_store(&shared.config)?;
+    let push_store = open_store(&shared.config)?;
+    let beat_store = open_store(&shared.config)?;
+    crate::systemd::notify_ready();
+
+    let poller = tokio::spawn(poller::run(shared.clone(), poll_store, shutdown.clone()));
+    let pusher = tokio::spawn(pusher::run_states(shared.clone(), push_store, shutdown.clone()));
+    let beat = tokio::spawn(heartbeat::run(shared.clone(), beat_store, shutdown.clone()));
+    for (name, task) in [("poller", poller), ("pusher", pusher), ("heartbeat", beat)] {
+        if let Err(e) = task.await {
+            tracing::error!(task = name, error = %e, "a connector task ended abnormally");
+        }
+    }
+    Ok(())
+}

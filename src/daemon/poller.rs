@@ -1,0 +1,294 @@
+//! The poller: ACD → buffer. One poll at a time, never overlapping.
+//!
+//! Every `poll_interval` it asks TaskRouter for the events of `[cursor − overlap, now)`, page by
+//! page; each page commits with what it derives; the last page also moves the cursor to `now`.
+//! Events seen before are ignored by sid, so the overlap costs nothing but catches late events.
+//! Every `workers_refresh` (and at start-up) it re-reads Activities and Workers to reconcile: a
+//! worker whose state the list knows to be newer than our log gets a synthetic event (`SN…` sid,
+//! derived from the worker, Activity and time, so two connectors make the same one). At start-up
+//! and every `snapshot_interval` it queues a full snapshot of every agent's current state.
+
+use super::{Shared, SharedStore, blocking};
+use crate::acd::twilio::TwilioClient;
+use crate::acd::{AcdError, AcdSource, PageRequest, WorkerInfo};
+use crate::derive::agent::DeriveContext;
+use crate::ids::stable_id;
+use crate::model::{AcdEvent, EventData, Millis};
+use crate::retry::RetryPolicy;
+use crate::shutdown::Shutdown;
+use crate::wfm::dto::AgentStateItem;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// TaskRouter keeps events 30 days.
+const ACD_RETENTION_MS: Millis = 30 * 24 * 3600 * 1000;
+
+/// Builds the derivation context from the config (the Activities catalogue is filled later).
+pub fn derive_context(shared: &Shared) -> DeriveContext {
+    let c = &shared.config;
+    DeriveContext::new(c.acd.agent_id.clone(), c.media.clone(), c.states.clone())
+}
+
+/// Runs the poller with the TaskRouter client until shutdown.
+pub async fn run(shared: Shared, store: SharedStore, shutdown: Shutdown) {
+    let acd = match TwilioClient::new(&shared.config.acd) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the TaskRouter client");
+            return;
+        }
+    };
+    Poller::new(shared, store, acd).run(shutdown).await;
+}
+
+/// The poll loop over any [`AcdSource`].
+pub struct Poller<A: AcdSource> {
+    shared: Shared,
+    store: SharedStore,
+    acd: A,
+    ctx: Arc<DeriveContext>,
+    policy: RetryPolicy,
+}
+
+impl<A: AcdSource> Poller<A> {
+    pub fn new(shared: Shared, store: SharedStore, acd: A) -> Self {
+        let ctx = Arc::new(derive_context(&shared));
+        let policy = RetryPolicy {
+            initial: shared.config.wfm.retry_initial,
+            max: shared.config.wfm.retry_max,
+            max_tries: None,
+        };
+        Poller {
+            shared,
+            store,
+            acd,
+            ctx,
+            policy,
+        }
+    }
+
+    pub async fn run(mut self, mut shutdown: Shutdown) {
+        let cfg = self.shared.config.clone();
+        let mut next_reconcile = tokio::time::Instant::now();
+        let mut next_snapshot = tokio::time::Instant::now();
+        let mut first = true;
+        let mut ticker = tokio::time::interval(cfg.acd.poll_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = shutdown.wait() => break,
+            }
+            if tokio::time::Instant::now() >= next_reconcile {
+                if let Err(e) = self.reconcile(&mut shutdown).await {
+                    tracing::warn!(error = %e, "reconciliation with the Workers list failed; will retry");
+                }
+                next_reconcile = tokio::time::Instant::now() + cfg.acd.workers_refresh;
+            }
+            if shutdown.is_triggered() {
+                break;
+            }
+            match self.poll_once(&mut shutdown).await {
+                Ok(()) => {}
+                Err(PollError::Shutdown) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ACD poll failed; will retry at the next tick");
+                    continue;
+                }
+            }
+            if first || tokio::time::Instant::now() >= next_snapshot {
+                first = false;
+                if let Err(e) = self.queue_snapshot().await {
+                    tracing::warn!(error = %e, "could not queue the agent-state snapshot");
+                }
+                next_snapshot = tokio::time::Instant::now() + cfg.wfm.snapshot_interval;
+            }
+        }
+        tracing::info!("poller stopped");
+    }
+
+    /// One poll: every page of `[cursor − overlap, now)`, each committed as it arrives.
+    pub async fn poll_once(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
+        let now = self.shared.clock.now_ms();
+        // Whole seconds: TaskRouter dates have no milliseconds.
+        let to = now - now.rem_euclid(1000);
+        let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
+        let cursor = blocking(&self.store, |s| s.cursor()).await?;
+        let mut from = cursor.unwrap_or(to) - overlap;
+        let oldest = to - ACD_RETENTION_MS + 60_000;
+        if from < oldest {
+            tracing::error!(
+                cursor_ms = cursor,
+                "data loss: the connector was away longer than TaskRouter keeps events (30 days); \
+                 events before {} are gone; sending a full snapshot",
+                crate::clock::rfc3339_ms(oldest)
+            );
+            from = oldest;
+            self.queue_snapshot().await?;
+        }
+        let mut req = PageRequest::First { from_ms: from, to_ms: to };
+        loop {
+            let page = self.fetch(&req, shutdown).await?;
+            if page.skipped > 0 {
+                tracing::warn!(skipped = page.skipped, "skipped unreadable events in an ACD page");
+                self.shared.metrics.events_skipped.inc_by(page.skipped as u64);
+            }
+            let last = page.next.is_none();
+            let events = page.events;
+            let ctx = self.ctx.clone();
+            let clock_now = self.shared.clock.now_ms();
+            let out = blocking(&self.store, move |s| {
+                s.ingest(&events, last.then_some(to), &ctx, clock_now)
+            })
+            .await;
+            let out = match out {
+                Ok(o) => {
+                    self.shared.health.buffer_writable.store(true, Ordering::Relaxed);
+                    o
+                }
+                Err(e) => {
+                    if e.is_io() {
+                        self.shared.health.buffer_writable.store(false, Ordering::Relaxed);
+                    }
+                    return Err(e.into());
+                }
+            };
+            self.shared.metrics.events_ingested.inc_by(out.new_events as u64);
+            if out.states_queued > 0 {
+                self.shared.states_ready.notify_one();
+            }
+            match page.next {
+                Some(url) => req = PageRequest::Next(url),
+                None => break,
+            }
+        }
+        self.shared.health.last_poll_ms.store(now, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .last_poll_timestamp_seconds
+            .set(now / 1000);
+        let _ = blocking(&self.store, move |s| s.set_meta("last_poll_ms", &now.to_string())).await;
+        Ok(())
+    }
+
+    /// One page, retried with backoff (429 / 5xx / malformed) until it comes or shutdown trips.
+    async fn fetch(
+        &self,
+        req: &PageRequest,
+        shutdown: &mut Shutdown,
+    ) -> Result<crate::acd::EventPage, PollError> {
+        let metrics = self.shared.metrics.clone();
+        let attempt = self.policy.run(
+            || self.acd.events_page(req),
+            |e: &AcdError, d: Duration| {
+                metrics.retries.inc();
+                tracing::warn!(error = %e, retry_in_ms = d.as_millis() as u64, "ACD request failed; retrying");
+            },
+        );
+        tokio::select! {
+            r = attempt => r.map_err(PollError::Acd),
+            _ = shutdown.wait() => Err(PollError::Shutdown),
+        }
+    }
+
+    /// Re-reads Activities (availability per Activity) and Workers; synthesises events for workers
+    /// the list knows better than our log.
+    pub async fn reconcile(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
+        let acts = tokio::select! {
+            r = self.acd.activities() => r?,
+            _ = shutdown.wait() => return Err(PollError::Shutdown),
+        };
+        let mut ctx = (*self.ctx).clone();
+        ctx.activity_available = acts.iter().map(|a| (a.sid.clone(), a.available)).collect();
+        self.ctx = Arc::new(ctx);
+        let workers = tokio::select! {
+            r = self.acd.workers() => r?,
+            _ = shutdown.wait() => return Err(PollError::Shutdown),
+        };
+        let known = blocking(&self.store, |s| s.worker_positions()).await?;
+        let now = self.shared.clock.now_ms();
+        let synthetic: Vec<AcdEvent> = workers
+            .iter()
+            .filter_map(|w| reconciliation_event(w, known.get(&w.sid), now))
+            .collect();
+        if synthetic.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(workers = synthetic.len(), "reconciled workers from the Workers list");
+        let ctx = self.ctx.clone();
+        let out = blocking(&self.store, move |s| s.ingest(&synthetic, None, &ctx, now)).await?;
+        if out.states_queued > 0 {
+            self.shared.states_ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues a snapshot of every agent's current state.
+    pub async fn queue_snapshot(&self) -> Result<(), PollError> {
+        let now = self.shared.clock.now_ms();
+        let queued = blocking(&self.store, move |s| {
+            let states = s.current_states()?;
+            let items: Vec<AgentStateItem> = states
+                .iter()
+                .map(|r| {
+                    let mut item = AgentStateItem::from(r);
+                    item.event_id = stable_id("S", &[&r.event_id, &r.worker_sid]);
+                    item
+                })
+                .collect();
+            let json = serde_json::to_string(&items)?;
+            s.enqueue_snapshot(&format!("SNAP{now}"), &json, now)
+        })
+        .await?;
+        if queued {
+            self.shared.states_ready.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// A synthetic `worker.activity.update` when the Workers list shows an Activity change newer than
+/// the last event we folded for that worker (or a worker we never saw).
+fn reconciliation_event(
+    w: &WorkerInfo,
+    known: Option<&(Millis, Option<String>)>,
+    now: Millis,
+) -> Option<AcdEvent> {
+    let activity_sid = w.activity_sid.clone()?;
+    let changed = w.date_status_changed_ms.unwrap_or(now);
+    if let Some((last_ms, last_activity)) = known
+        && (changed <= *last_ms || last_activity.as_deref() == Some(activity_sid.as_str()))
+    {
+        return None;
+    }
+    let mut data = serde_json::Map::new();
+    data.insert("worker_sid".into(), w.sid.clone().into());
+    data.insert("worker_name".into(), w.friendly_name.clone().into());
+    data.insert("worker_activity_sid".into(), activity_sid.clone().into());
+    if let Some(n) = &w.activity_name {
+        data.insert("worker_activity_name".into(), n.clone().into());
+    }
+    if let Some(a) = &w.attributes {
+        data.insert("worker_attributes".into(), a.clone().into());
+    }
+    Some(AcdEvent {
+        sid: stable_id("SN", &[&w.sid, &activity_sid, &changed.to_string()]),
+        event_type: "worker.activity.update".into(),
+        event_ms: changed,
+        resource_sid: w.sid.clone(),
+        resource_type: "worker".into(),
+        data: EventData(data),
+    })
+}
+
+/// Why a poll stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Acd(#[from] AcdError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("shutting down")]
+    Shutdown,
+}

@@ -1,0 +1,161 @@
+//! The pusher: buffer → WFM for agent states. Batches go strictly in order, one in flight, so WFM
+//! sees each agent's states in order. A batch is retried (backoff, full jitter, `Retry-After`)
+//! until WFM answers; what WFM refuses is dead-lettered with its error and the next batch goes.
+
+use super::{Shared, SharedStore, blocking};
+use crate::retry::RetryPolicy;
+use crate::shutdown::Shutdown;
+use crate::store::outbox::{StateBatch, StateBatchKind};
+use crate::wfm::dto::ACD_TYPE;
+use crate::wfm::{Delivery, WfmClient, WfmError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// How long an idle pusher waits before looking at the outbox again without being poked.
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
+
+/// The retry policy for delivery, from `[wfm]`: unlimited tries.
+pub fn delivery_policy(shared: &Shared) -> RetryPolicy {
+    RetryPolicy {
+        initial: shared.config.wfm.retry_initial,
+        max: shared.config.wfm.retry_max,
+        max_tries: None,
+    }
+}
+
+/// Drains the agent-state outbox until shutdown.
+pub async fn run_states(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
+    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the WFM client");
+            return;
+        }
+    };
+    let batch_size = shared.config.wfm.batch_size;
+    while !shutdown.is_triggered() {
+        let claimed = blocking(&store, move |s| s.claim_state_batch(batch_size)).await;
+        let batch = match claimed {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                tokio::select! {
+                    _ = shared.states_ready.notified() => {}
+                    _ = tokio::time::sleep(IDLE_RECHECK) => {}
+                    _ = shutdown.wait() => {}
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox; retrying");
+                shutdown.sleep(IDLE_RECHECK).await;
+                continue;
+            }
+        };
+        let body = state_request_body(&batch);
+        let key = batch.batch_id();
+        let Some(delivery) = deliver(&shared, &client, "/agent-states", &key, &body, &shutdown).await
+        else {
+            break;
+        };
+        let rejected = rejected_items(&delivery, batch.ids.len());
+        let n_ok = batch.ids.len().saturating_sub(rejected.len());
+        let now = shared.clock.now_ms();
+        let acked = {
+            let batch = batch.clone();
+            let rejected = rejected.clone();
+            blocking(&store, move |s| {
+                s.ack_state_batch(&batch, &rejected, now)?;
+                s.set_meta("last_push_ms", &now.to_string())
+            })
+            .await
+        };
+        if let Err(e) = acked {
+            // Not acknowledged: the batch is sent again (same ids, WFM de-duplicates).
+            tracing::error!(error = %e, "cannot record the delivery; the batch will be re-sent");
+            shutdown.sleep(IDLE_RECHECK).await;
+            continue;
+        }
+        if !rejected.is_empty() {
+            shared.metrics.dead_letters.inc_by(rejected.len() as u64);
+            tracing::error!(
+                batch_id = %key,
+                items = rejected.len(),
+                first_error = %rejected[0].1,
+                "WFM refused agent states; dead-lettered"
+            );
+        }
+        if batch.kind == StateBatchKind::States {
+            shared.metrics.states_sent.inc_by(n_ok as u64);
+        }
+        tracing::debug!(batch_id = %key, items = batch.ids.len(), "agent states delivered");
+    }
+    tracing::info!("state pusher stopped");
+}
+
+/// The `POST /agent-states` body for a batch.
+pub fn state_request_body(batch: &StateBatch) -> String {
+    let snapshot = batch.kind == StateBatchKind::Snapshot;
+    format!(
+        r#"{{"acdType":"{ACD_TYPE}","batchId":"{}","isSnapshot":{snapshot},"agentStates":{}}}"#,
+        batch.batch_id(),
+        batch.items_json()
+    )
+}
+
+/// Which items of a batch of `n` are dead-lettered, with their error.
+pub fn rejected_items(delivery: &Delivery, n: usize) -> Vec<(usize, String)> {
+    match delivery {
+        Delivery::Accepted => Vec::new(),
+        Delivery::Partial(items) => items.iter().filter(|(i, _)| *i < n).cloned().collect(),
+        Delivery::Rejected(e) => (0..n).map(|i| (i, e.clone())).collect(),
+    }
+}
+
+/// Delivers one request, retrying until WFM answers. `None` only when shutdown tripped before an
+/// answer (the request then stays in the outbox). The request in flight is never abandoned:
+/// shutdown is looked at between tries.
+pub async fn deliver(
+    shared: &Shared,
+    client: &WfmClient,
+    path: &str,
+    key: &str,
+    body: &str,
+    shutdown: &Shutdown,
+) -> Option<Delivery> {
+    let policy = delivery_policy(shared);
+    let result = policy
+        .run_until(
+            || async {
+                if shutdown.is_triggered() {
+                    return Err(WfmError::ShuttingDown);
+                }
+                client.post(path, key, body).await
+            },
+            |e: &WfmError, d: Duration| {
+                shared.metrics.retries.inc();
+                shared.health.wfm_accepting.store(
+                    !matches!(e, WfmError::Unauthorized(_) | WfmError::Configuration { .. } | WfmError::Transport(_) | WfmError::Unavailable { .. }),
+                    Ordering::Relaxed,
+                );
+                match e {
+                    WfmError::Configuration { .. } | WfmError::Unauthorized(_) => {
+                        tracing::error!(error = %e, retry_in_ms = d.as_millis() as u64, "WFM refuses the connector; keeping everything buffered")
+                    }
+                    _ => tracing::warn!(error = %e, retry_in_ms = d.as_millis() as u64, "WFM delivery failed; retrying"),
+                }
+            },
+            shutdown.clone(),
+        )
+        .await;
+    match result {
+        Ok(d) => {
+            let now = shared.clock.now_ms();
+            shared.health.wfm_accepting.store(true, Ordering::Relaxed);
+            shared.health.last_push_ms.store(now, Ordering::Relaxed);
+            shared.metrics.last_push_timestamp_seconds.set(now / 1000);
+            Some(d)
+        }
+        Err(_) => None,
+    }
+}
