@@ -49,7 +49,10 @@ async fn readyz(State(shared): State<Shared>) -> impl IntoResponse {
 
 async fn metrics(State(shared): State<Shared>) -> impl IntoResponse {
     (
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         shared.metrics.render(),
     )
 }

@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use wfm_connector::cmd;
 
 #[derive(Parser, Debug)]
-#[command(name = "wfm-connector", version, about = "Twilio TaskRouter → NICE CXone WFM connector")]
+#[command(
+    name = "wfm-connector",
+    version,
+    about = "Twilio TaskRouter → NICE CXone WFM connector"
+)]
 struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "/etc/wfm-connector/config.toml")]
@@ -86,7 +90,9 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Run) {
             Command::Run => cmd::run::run(&cli.config).await,
-            Command::CheckConfig { connect } => cmd::check::check_config(&cli.config, connect).await,
+            Command::CheckConfig { connect } => {
+                cmd::check::check_config(&cli.config, connect).await
+            }
             Command::Status { json } => cmd::status::status(&cli.config, json),
             Command::Replay {
                 from,

@@ -49,18 +49,66 @@ impl Metrics {
             last_push_timestamp_seconds: Gauge::default(),
             push_latency_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
         };
-        r.register("events_ingested", "ACD events committed to the buffer", m.events_ingested.clone());
-        r.register("events_skipped", "ACD events that could not be read and were skipped", m.events_skipped.clone());
-        r.register("states_sent", "Agent states accepted by WFM", m.states_sent.clone());
-        r.register("reports_sent", "Reports accepted by WFM", m.reports_sent.clone());
-        r.register("retries", "Retried requests (ACD and WFM)", m.retries.clone());
-        r.register("dead_letters", "Items dead-lettered after WFM refused them", m.dead_letters.clone());
-        r.register("token_refreshes", "WFM access tokens requested or refreshed", m.token_refreshes.clone());
-        r.register("outbox_depth", "Items waiting to be delivered to WFM", m.outbox_depth.clone());
-        r.register("oldest_pending_age_seconds", "Age of the oldest undelivered item", m.oldest_pending_age_seconds.clone());
-        r.register("last_poll_timestamp_seconds", "Unix time of the last successful ACD poll", m.last_poll_timestamp_seconds.clone());
-        r.register("last_push_timestamp_seconds", "Unix time of the last successful WFM delivery", m.last_push_timestamp_seconds.clone());
-        r.register("push_latency_seconds", "Duration of WFM delivery requests", m.push_latency_seconds.clone());
+        r.register(
+            "events_ingested",
+            "ACD events committed to the buffer",
+            m.events_ingested.clone(),
+        );
+        r.register(
+            "events_skipped",
+            "ACD events that could not be read and were skipped",
+            m.events_skipped.clone(),
+        );
+        r.register(
+            "states_sent",
+            "Agent states accepted by WFM",
+            m.states_sent.clone(),
+        );
+        r.register(
+            "reports_sent",
+            "Reports accepted by WFM",
+            m.reports_sent.clone(),
+        );
+        r.register(
+            "retries",
+            "Retried requests (ACD and WFM)",
+            m.retries.clone(),
+        );
+        r.register(
+            "dead_letters",
+            "Items dead-lettered after WFM refused them",
+            m.dead_letters.clone(),
+        );
+        r.register(
+            "token_refreshes",
+            "WFM access tokens requested or refreshed",
+            m.token_refreshes.clone(),
+        );
+        r.register(
+            "outbox_depth",
+            "Items waiting to be delivered to WFM",
+            m.outbox_depth.clone(),
+        );
+        r.register(
+            "oldest_pending_age_seconds",
+            "Age of the oldest undelivered item",
+            m.oldest_pending_age_seconds.clone(),
+        );
+        r.register(
+            "last_poll_timestamp_seconds",
+            "Unix time of the last successful ACD poll",
+            m.last_poll_timestamp_seconds.clone(),
+        );
+        r.register(
+            "last_push_timestamp_seconds",
+            "Unix time of the last successful WFM delivery",
+            m.last_push_timestamp_seconds.clone(),
+        );
+        r.register(
+            "push_latency_seconds",
+            "Duration of WFM delivery requests",
+            m.push_latency_seconds.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             ..m

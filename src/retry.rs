@@ -163,7 +163,10 @@ mod tests {
             wait_before_next_try(Some(Duration::from_secs(7)), Some(Duration::from_millis(1))),
             Some(Duration::from_secs(7))
         );
-        assert_eq!(wait_before_next_try(Some(Duration::from_secs(7)), None), None);
+        assert_eq!(
+            wait_before_next_try(Some(Duration::from_secs(7)), None),
+            None
+        );
     }
 
     #[test]

@@ -92,20 +92,37 @@ fn late_older_event_never_overwrites_the_present_in_rta_but_history_is_rederived
         .unwrap();
     // A Training change at t+10s arrives late.
     let out = store
-        .ingest(&[activity("EV2", 1, t + 10_000, "Training")], None, &ctx(), t)
+        .ingest(
+            &[activity("EV2", 1, t + 10_000, "Training")],
+            None,
+            &ctx(),
+            t,
+        )
         .unwrap();
     assert_eq!(out.rederived_workers, 1);
     assert_eq!(out.states_queued, 0, "RTA keeps the present (Break)");
     let segs = store.segments_overlapping(t - 1, t + 60_000).unwrap();
     let got: Vec<(i64, Option<i64>, AgentState, Option<String>)> = segs
         .iter()
-        .map(|s| (s.start_ms - t, s.end_ms.map(|e| e - t), s.state, s.reason_code.clone()))
+        .map(|s| {
+            (
+                s.start_ms - t,
+                s.end_ms.map(|e| e - t),
+                s.state,
+                s.reason_code.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         vec![
             (0, Some(10_000), AgentState::Available, None),
-            (10_000, Some(20_000), AgentState::Unavailable, Some("TRN".into())),
+            (
+                10_000,
+                Some(20_000),
+                AgentState::Unavailable,
+                Some("TRN".into())
+            ),
             (20_000, None, AgentState::Unavailable, Some("Break".into())),
         ]
     );
@@ -131,7 +148,14 @@ fn late_event_that_changes_the_present_queues_one_correction() {
     // so the present is OnContact, not Break.
     let out = store
         .ingest(
-            &[reservation("EV2", "accepted", 1, t + 10_000, "WT9", "voice")],
+            &[reservation(
+                "EV2",
+                "accepted",
+                1,
+                t + 10_000,
+                "WT9",
+                "voice",
+            )],
             None,
             &ctx(),
             t,
@@ -143,7 +167,10 @@ fn late_event_that_changes_the_present_queues_one_correction() {
     assert_eq!(last["state"], "OnContact");
     assert!(last["eventId"].as_str().unwrap().starts_with("CR"));
     // Stamped at the last time RTA saw, so the agent's states stay in order.
-    assert_eq!(last["stateStart"], wfm_connector::clock::rfc3339_ms(t + 20_000));
+    assert_eq!(
+        last["stateStart"],
+        wfm_connector::clock::rfc3339_ms(t + 20_000)
+    );
 }
 
 fn scenario(t: i64) -> Vec<AcdEvent> {
@@ -152,10 +179,38 @@ fn scenario(t: i64) -> Vec<AcdEvent> {
         let base = t + i64::from(w) * 100;
         let task = format!("WT{w}");
         v.push(activity(&format!("EV{w}a"), w, base, "Available"));
-        v.push(reservation(&format!("EV{w}b"), "created", w, base + 1_000, &task, "voice"));
-        v.push(reservation(&format!("EV{w}c"), "accepted", w, base + 3_000, &task, "voice"));
-        v.push(reservation(&format!("EV{w}d"), "wrapup", w, base + 60_000, &task, "voice"));
-        v.push(reservation(&format!("EV{w}e"), "completed", w, base + 70_000, &task, "voice"));
+        v.push(reservation(
+            &format!("EV{w}b"),
+            "created",
+            w,
+            base + 1_000,
+            &task,
+            "voice",
+        ));
+        v.push(reservation(
+            &format!("EV{w}c"),
+            "accepted",
+            w,
+            base + 3_000,
+            &task,
+            "voice",
+        ));
+        v.push(reservation(
+            &format!("EV{w}d"),
+            "wrapup",
+            w,
+            base + 60_000,
+            &task,
+            "voice",
+        ));
+        v.push(reservation(
+            &format!("EV{w}e"),
+            "completed",
+            w,
+            base + 70_000,
+            &task,
+            "voice",
+        ));
         v.push(activity(&format!("EV{w}f"), w, base + 71_000, "Break"));
         v.push(activity(&format!("EV{w}g"), w, base + 80_000, "Available"));
     }

@@ -1,7 +1,7 @@
 //! TaskRouter v1 list responses, read leniently: shapes from Twilio's OpenAPI spec, numbers that
 //! arrive as strings, unknown fields and event types tolerated, junk items skipped (not fatal).
 
-use super::{ActivityInfo, AcdError, EventPage, WorkerInfo};
+use super::{AcdError, ActivityInfo, EventPage, WorkerInfo};
 use crate::model::{AcdEvent, EventData};
 use serde_json::Value;
 
@@ -46,9 +46,7 @@ pub fn parse_workers_page(body: &[u8]) -> Result<(Vec<WorkerInfo>, Option<String
 }
 
 /// Parses one Activities page body.
-pub fn parse_activities_page(
-    body: &[u8],
-) -> Result<(Vec<ActivityInfo>, Option<String>), AcdError> {
+pub fn parse_activities_page(body: &[u8]) -> Result<(Vec<ActivityInfo>, Option<String>), AcdError> {
     let root = parse_root(body)?;
     let acts = list(&root, "activities")?
         .iter()
@@ -76,7 +74,11 @@ pub fn parse_event(item: &Value) -> Option<AcdEvent> {
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .or_else(|| text(item, "event_date").as_deref().and_then(parse_twilio_date))?;
+    .or_else(|| {
+        text(item, "event_date")
+            .as_deref()
+            .and_then(parse_twilio_date)
+    })?;
     let data = match item.get("event_data") {
         Some(Value::Object(m)) => EventData(m.clone()),
         // Some producers send event_data as a JSON string.
@@ -102,7 +104,8 @@ pub fn parse_twilio_date(s: &str) -> Option<i64> {
 }
 
 fn parse_root(body: &[u8]) -> Result<Value, AcdError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| AcdError::Malformed(e.to_string()))?;
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| AcdError::Malformed(e.to_string()))?;
     if root.is_object() {
         Ok(root)
     } else {

@@ -97,11 +97,7 @@ impl TwilioClient {
             .map_err(|e| AcdError::Transport(describe(&e)))
     }
 
-    async fn all_pages<T>(
-        &self,
-        resource: &str,
-        parse: fn(&[u8]) -> Result<(Vec<T>, Option<String>), AcdError>,
-    ) -> Result<Vec<T>, AcdError> {
+    async fn all_pages<T>(&self, resource: &str, parse: ListParser<T>) -> Result<Vec<T>, AcdError> {
         let mut out = Vec::new();
         let mut body = self
             .get(
@@ -119,6 +115,9 @@ impl TwilioClient {
         }
     }
 }
+
+/// Parses one page of a list: its items and the next page's URL.
+type ListParser<T> = fn(&[u8]) -> Result<(Vec<T>, Option<String>), AcdError>;
 
 /// Formats a date for `StartDate`/`EndDate` (whole seconds, UTC).
 pub fn twilio_date(ms: Millis) -> String {

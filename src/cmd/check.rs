@@ -13,7 +13,10 @@ pub async fn check_config(path: &Path, connect: bool) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    println!("# {}: valid; effective configuration (secrets redacted):", path.display());
+    println!(
+        "# {}: valid; effective configuration (secrets redacted):",
+        path.display()
+    );
     print!("{}", config.redacted_toml());
     if !connect {
         return EX_OK;
@@ -21,7 +24,11 @@ pub async fn check_config(path: &Path, connect: bool) -> u8 {
     let mut code = EX_OK;
     match TwilioClient::new(&config.acd) {
         Ok(acd) => match acd.activities().await {
-            Ok(a) => println!("# ACD: reached {}, {} Activities", config.acd.base_url, a.len()),
+            Ok(a) => println!(
+                "# ACD: reached {}, {} Activities",
+                config.acd.base_url,
+                a.len()
+            ),
             Err(e) => {
                 eprintln!("error: [acd] {}: {e}", config.acd.base_url);
                 code = EX_UNAVAILABLE;

@@ -54,11 +54,20 @@ pub fn status(path: &Path, json: bool) -> u8 {
         t(s.oldest_pending_report_ms)
     );
     for (kind, start, rev) in &s.last_reports {
-        println!("last report      {kind} {} revision {rev}", rfc3339_ms(*start));
+        println!(
+            "last report      {kind} {} revision {rev}",
+            rfc3339_ms(*start)
+        );
     }
     println!("dead letters     {}", s.dead_letter_count);
     for d in &s.dead_letters {
-        println!("  {} {} {} — {}", rfc3339_ms(d.created_ms), d.kind, d.item_id, d.error);
+        println!(
+            "  {} {} {} — {}",
+            rfc3339_ms(d.created_ms),
+            d.kind,
+            d.item_id,
+            d.error
+        );
     }
     EX_OK
 }

@@ -92,7 +92,11 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
     crate::systemd::notify_ready();
 
     let poller = tokio::spawn(poller::run(shared.clone(), poll_store, shutdown.clone()));
-    let pusher = tokio::spawn(pusher::run_states(shared.clone(), push_store, shutdown.clone()));
+    let pusher = tokio::spawn(pusher::run_states(
+        shared.clone(),
+        push_store,
+        shutdown.clone(),
+    ));
     let beat = tokio::spawn(heartbeat::run(shared.clone(), beat_store, shutdown.clone()));
     for (name, task) in [("poller", poller), ("pusher", pusher), ("heartbeat", beat)] {
         if let Err(e) = task.await {

@@ -127,12 +127,21 @@ impl<A: AcdSource> Poller<A> {
             from = oldest;
             self.queue_snapshot().await?;
         }
-        let mut req = PageRequest::First { from_ms: from, to_ms: to };
+        let mut req = PageRequest::First {
+            from_ms: from,
+            to_ms: to,
+        };
         loop {
             let page = self.fetch(&req, shutdown).await?;
             if page.skipped > 0 {
-                tracing::warn!(skipped = page.skipped, "skipped unreadable events in an ACD page");
-                self.shared.metrics.events_skipped.inc_by(page.skipped as u64);
+                tracing::warn!(
+                    skipped = page.skipped,
+                    "skipped unreadable events in an ACD page"
+                );
+                self.shared
+                    .metrics
+                    .events_skipped
+                    .inc_by(page.skipped as u64);
             }
             let last = page.next.is_none();
             let events = page.events;
@@ -144,17 +153,26 @@ impl<A: AcdSource> Poller<A> {
             .await;
             let out = match out {
                 Ok(o) => {
-                    self.shared.health.buffer_writable.store(true, Ordering::Relaxed);
+                    self.shared
+                        .health
+                        .buffer_writable
+                        .store(true, Ordering::Relaxed);
                     o
                 }
                 Err(e) => {
                     if e.is_io() {
-                        self.shared.health.buffer_writable.store(false, Ordering::Relaxed);
+                        self.shared
+                            .health
+                            .buffer_writable
+                            .store(false, Ordering::Relaxed);
                     }
                     return Err(e.into());
                 }
             };
-            self.shared.metrics.events_ingested.inc_by(out.new_events as u64);
+            self.shared
+                .metrics
+                .events_ingested
+                .inc_by(out.new_events as u64);
             if out.states_queued > 0 {
                 self.shared.states_ready.notify_one();
             }
@@ -163,12 +181,18 @@ impl<A: AcdSource> Poller<A> {
                 None => break,
             }
         }
-        self.shared.health.last_poll_ms.store(now, Ordering::Relaxed);
+        self.shared
+            .health
+            .last_poll_ms
+            .store(now, Ordering::Relaxed);
         self.shared
             .metrics
             .last_poll_timestamp_seconds
             .set(now / 1000);
-        let _ = blocking(&self.store, move |s| s.set_meta("last_poll_ms", &now.to_string())).await;
+        let _ = blocking(&self.store, move |s| {
+            s.set_meta("last_poll_ms", &now.to_string())
+        })
+        .await;
         Ok(())
     }
 
@@ -215,7 +239,10 @@ impl<A: AcdSource> Poller<A> {
         if synthetic.is_empty() {
             return Ok(());
         }
-        tracing::info!(workers = synthetic.len(), "reconciled workers from the Workers list");
+        tracing::info!(
+            workers = synthetic.len(),
+            "reconciled workers from the Workers list"
+        );
         let ctx = self.ctx.clone();
         let out = blocking(&self.store, move |s| s.ingest(&synthetic, None, &ctx, now)).await?;
         if out.states_queued > 0 {

@@ -54,7 +54,8 @@ pub async fn run_states(shared: Shared, store: SharedStore, mut shutdown: Shutdo
         };
         let body = state_request_body(&batch);
         let key = batch.batch_id();
-        let Some(delivery) = deliver(&shared, &client, "/agent-states", &key, &body, &shutdown).await
+        let Some(delivery) =
+            deliver(&shared, &client, "/agent-states", &key, &body, &shutdown).await
         else {
             break;
         };

@@ -202,7 +202,9 @@ impl WorkerDerivation {
                 .reservations
                 .iter()
                 .filter(|r| r.status == status)
-                .min_by(|a, b| (a.since_ms, &a.reservation_sid).cmp(&(b.since_ms, &b.reservation_sid)));
+                .min_by(|a, b| {
+                    (a.since_ms, &a.reservation_sid).cmp(&(b.since_ms, &b.reservation_sid))
+                });
             if let Some(r) = earliest {
                 return EffectiveState {
                     state,
@@ -235,7 +237,7 @@ impl WorkerDerivation {
             None => None,
         }
         // Before the Activities list is known: TaskRouter's default available Activities.
-        .unwrap_or_else(|| matches!(name, Some("Available" | "Idle")));
+        .unwrap_or(matches!(name, Some("Available" | "Idle")));
         if available {
             EffectiveState {
                 state: AgentState::Available,
@@ -265,10 +267,10 @@ impl WorkerDerivation {
 /// Media type shown in RTA for the task of a reservation event.
 fn rta_media(ev: &AcdEvent, media: &MediaConfig) -> Option<String> {
     let channel = ev.data.str("task_channel_unique_name");
-    let refine = ev
-        .data
-        .json_object("task_attributes")
-        .and_then(|a| a.get(&media.attribute).and_then(|v| v.as_str().map(str::to_string)));
+    let refine = ev.data.json_object("task_attributes").and_then(|a| {
+        a.get(&media.attribute)
+            .and_then(|v| v.as_str().map(str::to_string))
+    });
     media
         .media_for(channel.as_deref(), refine.as_deref())
         .or(refine)

@@ -69,9 +69,15 @@ fn available_and_unavailable_activities_with_reason_codes() {
     w.apply(&activity(1, "WAavail", "Available"), &ctx());
     assert_eq!(state_of(&w), (AgentState::Available, None, None));
     w.apply(&activity(2, "WAbreak", "Break"), &ctx());
-    assert_eq!(state_of(&w), (AgentState::Unavailable, Some("Break".into()), None));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::Unavailable, Some("Break".into()), None)
+    );
     w.apply(&activity(3, "WAtrn", "Training"), &ctx());
-    assert_eq!(state_of(&w), (AgentState::Unavailable, Some("TRN".into()), None));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::Unavailable, Some("TRN".into()), None)
+    );
     w.apply(&activity(4, "WAaway", "Away"), &ctx());
     assert_eq!(state_of(&w).0, AgentState::LoggedOut);
 }
@@ -82,11 +88,20 @@ fn reservation_lifecycle_overlays_the_activity() {
     let mut w = WorkerDerivation::default();
     w.apply(&activity(1, "WAavail", "Available"), &c);
     w.apply(&reservation("reservation.created", 2, "WR1", "voice"), &c);
-    assert_eq!(state_of(&w), (AgentState::Reserved, None, Some("voice".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::Reserved, None, Some("voice".into()))
+    );
     w.apply(&reservation("reservation.accepted", 3, "WR1", "voice"), &c);
-    assert_eq!(state_of(&w), (AgentState::OnContact, None, Some("voice".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::OnContact, None, Some("voice".into()))
+    );
     w.apply(&reservation("reservation.wrapup", 4, "WR1", "voice"), &c);
-    assert_eq!(state_of(&w), (AgentState::AfterContactWork, None, Some("voice".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::AfterContactWork, None, Some("voice".into()))
+    );
     w.apply(&reservation("reservation.completed", 5, "WR1", "voice"), &c);
     assert_eq!(state_of(&w), (AgentState::Available, None, None));
 }
@@ -114,13 +129,22 @@ fn multitasking_shows_the_earliest_accepted_task_media() {
     w.apply(&reservation("reservation.accepted", 3, "WR1", "chat"), &c);
     w.apply(&reservation("reservation.created", 4, "WR2", "sms"), &c);
     w.apply(&reservation("reservation.accepted", 5, "WR2", "sms"), &c);
-    assert_eq!(state_of(&w), (AgentState::OnContact, None, Some("chat".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::OnContact, None, Some("chat".into()))
+    );
     w.apply(&reservation("reservation.completed", 6, "WR1", "chat"), &c);
-    assert_eq!(state_of(&w), (AgentState::OnContact, None, Some("sms".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::OnContact, None, Some("sms".into()))
+    );
     // Excluded channels still show the work in RTA, under the channel name.
     w.apply(&reservation("reservation.created", 7, "WR3", "email"), &c);
     w.apply(&reservation("reservation.completed", 8, "WR2", "sms"), &c);
-    assert_eq!(state_of(&w), (AgentState::Reserved, None, Some("email".into())));
+    assert_eq!(
+        state_of(&w),
+        (AgentState::Reserved, None, Some("email".into()))
+    );
 }
 
 #[test]
@@ -132,7 +156,10 @@ fn deleted_worker_is_logged_out_and_serde_round_trips() {
     let json = serde_json::to_string(&w).unwrap();
     let back: WorkerDerivation = serde_json::from_str(&json).unwrap();
     assert_eq!(back, w);
-    w.apply(&ev("worker.deleted", 3, serde_json::json!({"worker_sid":"WK1"})), &c);
+    w.apply(
+        &ev("worker.deleted", 3, serde_json::json!({"worker_sid":"WK1"})),
+        &c,
+    );
     assert_eq!(state_of(&w).0, AgentState::LoggedOut);
 }
 
@@ -144,7 +171,14 @@ fn legacy_worker_activity_alias_and_junk_data_are_tolerated() {
     e.event_type = "worker.activity".into();
     w.apply(&e, &c);
     assert_eq!(state_of(&w).0, AgentState::Available);
-    w.apply(&ev("reservation.accepted", 2, serde_json::json!({"worker_sid": 5})), &c);
+    w.apply(
+        &ev(
+            "reservation.accepted",
+            2,
+            serde_json::json!({"worker_sid": 5}),
+        ),
+        &c,
+    );
     w.apply(&ev("worker.unknown.thing", 3, serde_json::json!([])), &c);
     assert_eq!(state_of(&w).0, AgentState::Available);
 }

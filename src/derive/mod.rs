@@ -42,18 +42,39 @@ mod tests {
     #[test]
     fn agent_id_modes() {
         let attrs = r#"{"logon":"jdoe","n":7}"#;
-        assert_eq!(agent_id(&AgentIdMode::Sid, "WK1", Some("Jane"), Some(attrs)), "WK1");
-        assert_eq!(agent_id(&AgentIdMode::FriendlyName, "WK1", Some("Jane"), None), "Jane");
         assert_eq!(
-            agent_id(&AgentIdMode::Attribute("logon".into()), "WK1", Some("Jane"), Some(attrs)),
+            agent_id(&AgentIdMode::Sid, "WK1", Some("Jane"), Some(attrs)),
+            "WK1"
+        );
+        assert_eq!(
+            agent_id(&AgentIdMode::FriendlyName, "WK1", Some("Jane"), None),
+            "Jane"
+        );
+        assert_eq!(
+            agent_id(
+                &AgentIdMode::Attribute("logon".into()),
+                "WK1",
+                Some("Jane"),
+                Some(attrs)
+            ),
             "jdoe"
         );
         assert_eq!(
-            agent_id(&AgentIdMode::Attribute("n".into()), "WK1", Some("Jane"), Some(attrs)),
+            agent_id(
+                &AgentIdMode::Attribute("n".into()),
+                "WK1",
+                Some("Jane"),
+                Some(attrs)
+            ),
             "7"
         );
         assert_eq!(
-            agent_id(&AgentIdMode::Attribute("x".into()), "WK1", Some("Jane"), Some("junk")),
+            agent_id(
+                &AgentIdMode::Attribute("x".into()),
+                "WK1",
+                Some("Jane"),
+                Some("junk")
+            ),
             "Jane"
         );
     }

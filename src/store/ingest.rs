@@ -371,7 +371,11 @@ fn rewind(
             };
             ((start_ms, event_sid), derivation, Some(head))
         }
-        None => ((Millis::MIN, String::new()), WorkerDerivation::default(), None),
+        None => (
+            (Millis::MIN, String::new()),
+            WorkerDerivation::default(),
+            None,
+        ),
     };
     tx.prepare_cached(
         "DELETE FROM segments WHERE worker_sid = ?1 AND (start_ms > ?2 OR (start_ms = ?2 AND event_sid > ?3))",
@@ -470,8 +474,21 @@ fn load_worker(tx: &Transaction<'_>, worker_sid: &str) -> Result<Option<WorkerRo
         })
         .optional()
         .map_err(sq)?;
-    let Some((der, last_ms, last_sid, state, reason, media, start, sev, rms, rid, rstate, rreason, rmedia)) =
-        raw
+    let Some((
+        der,
+        last_ms,
+        last_sid,
+        state,
+        reason,
+        media,
+        start,
+        sev,
+        rms,
+        rid,
+        rstate,
+        rreason,
+        rmedia,
+    )) = raw
     else {
         return Ok(None);
     };
@@ -561,14 +578,16 @@ fn derive_one_task(
     let Some(d) = derive_task(&events, &ctx.media, &ctx.agent_id_mode) else {
         return Ok(false);
     };
-    tx.prepare_cached("INSERT OR REPLACE INTO tasks (task_sid, ended_ms, record) VALUES (?1, ?2, ?3)")
-        .map_err(sq)?
-        .execute(params![
-            d.task.task_sid,
-            d.task.ended_ms,
-            serde_json::to_string(&d.task)?
-        ])
-        .map_err(sq)?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO tasks (task_sid, ended_ms, record) VALUES (?1, ?2, ?3)",
+    )
+    .map_err(sq)?
+    .execute(params![
+        d.task.task_sid,
+        d.task.ended_ms,
+        serde_json::to_string(&d.task)?
+    ])
+    .map_err(sq)?;
     let mut ins = tx
         .prepare_cached(
             "INSERT OR REPLACE INTO reservations (reservation_sid, task_sid, created_ms, outcome_ms, record)

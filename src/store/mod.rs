@@ -29,7 +29,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("buffer {path}: the file's schema version {found} is newer than this connector ({supported}); upgrade the connector")]
+    #[error(
+        "buffer {path}: the file's schema version {found} is newer than this connector ({supported}); upgrade the connector"
+    )]
     TooNew {
         path: String,
         found: i64,
@@ -193,7 +195,9 @@ impl Store {
             "DELETE FROM reservations WHERE created_ms < ?1 AND outcome_ms IS NOT NULL",
             "DELETE FROM dead_letters WHERE created_ms < ?1",
         ] {
-            n += tx.execute(sql, [before_ms]).map_err(|e| wrap(&self.path, e))?;
+            n += tx
+                .execute(sql, [before_ms])
+                .map_err(|e| wrap(&self.path, e))?;
         }
         tx.commit().map_err(|e| wrap(&self.path, e))?;
         Ok(n)

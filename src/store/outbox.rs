@@ -69,9 +69,7 @@ impl Store {
                  WHERE sent_ms IS NULL ORDER BY seq LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query([max.max(1) as i64])
-            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([max.max(1) as i64]).map_err(|e| self.err(e))?;
         let mut batch: Option<StateBatch> = None;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
@@ -116,7 +114,10 @@ impl Store {
         rejected: &[(usize, String)],
         now_ms: Millis,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(|e| super::wrap(&self.path, e))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| super::wrap(&self.path, e))?;
         {
             let mut mark = tx
                 .prepare_cached("UPDATE state_outbox SET sent_ms = ?2 WHERE seq = ?1")
@@ -141,7 +142,8 @@ impl Store {
                     // A snapshot is one row; an item error dead-letters the snapshot row.
                     StateBatchKind::Snapshot => &0,
                 };
-                if let (Some(id), Some(body)) = (batch.ids.get(*target), batch.bodies.get(*target)) {
+                if let (Some(id), Some(body)) = (batch.ids.get(*target), batch.bodies.get(*target))
+                {
                     dead.execute(params![kind, id, body, error, now_ms])
                         .map_err(|e| super::wrap(&self.path, e))?;
                 }
@@ -170,7 +172,10 @@ impl Store {
     /// Re-queues every dead letter (they get new outbox rows; the dead letters are removed).
     /// Returns how many were re-queued.
     pub fn requeue_dead_letters(&mut self, now_ms: Millis) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction().map_err(|e| super::wrap(&self.path, e))?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| super::wrap(&self.path, e))?;
         let w = |e| super::wrap(&self.path, e);
         let mut n = 0;
         n += tx

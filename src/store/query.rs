@@ -34,7 +34,11 @@ impl Store {
     }
 
     /// Segments that overlap `[from, to)` (open ones included), ordered by worker and start.
-    pub fn segments_overlapping(&self, from: Millis, to: Millis) -> Result<Vec<Segment>, StoreError> {
+    pub fn segments_overlapping(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<Segment>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -71,7 +75,9 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, (Millis, Option<String>)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT worker_sid, last_ms, json_extract(derivation, '$.as') FROM workers")
+            .prepare_cached(
+                "SELECT worker_sid, last_ms, json_extract(derivation, '$.as') FROM workers",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))

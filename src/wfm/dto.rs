@@ -92,12 +92,22 @@ pub struct WfmItemError {
 
 impl WfmItemError {
     pub fn describe(&self) -> String {
-        let code = self.code.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        let code = self
+            .code
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         format!(
             "{}{}{}",
             code,
-            self.field.as_deref().map(|f| format!(" [{f}]")).unwrap_or_default(),
-            self.message.as_deref().map(|m| format!(" {m}")).unwrap_or_default()
+            self.field
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default(),
+            self.message
+                .as_deref()
+                .map(|m| format!(" {m}"))
+                .unwrap_or_default()
         )
         .trim()
         .to_string()

@@ -36,9 +36,13 @@ pub enum WfmError {
         status: u16,
         retry_after: Option<Duration>,
     },
-    #[error("WFM refused the credentials (HTTP {0}): check [wfm] tenant_name, access_key_id and the access key secret")]
+    #[error(
+        "WFM refused the credentials (HTTP {0}): check [wfm] tenant_name, access_key_id and the access key secret"
+    )]
     Unauthorized(u16),
-    #[error("WFM answered HTTP {status} for {path}: check [wfm] service_url and the access key's permissions")]
+    #[error(
+        "WFM answered HTTP {status} for {path}: check [wfm] service_url and the access key's permissions"
+    )]
     Configuration { status: u16, path: String },
     #[error("WFM sent an answer that is not the expected JSON: {0}")]
     Malformed(String),

@@ -42,7 +42,9 @@ impl TokenSource {
                         http.metrics.token_refreshes.inc();
                         return Ok(access);
                     }
-                    Err(e) => tracing::warn!(error = %e, "token refresh failed; requesting a new token"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "token refresh failed; requesting a new token")
+                    }
                 }
             }
         }
@@ -77,12 +79,19 @@ impl TokenSource {
         })
     }
 
-    async fn refresh(&self, http: &super::client::Http, refresh: &Secret) -> Result<Token, WfmError> {
+    async fn refresh(
+        &self,
+        http: &super::client::Http,
+        refresh: &Secret,
+    ) -> Result<Token, WfmError> {
         let body = serde_json::json!({ "token": refresh.expose() });
         let resp: RefreshResponse = http.auth_call("/auth/refresh", &body).await?;
         Ok(Token {
             access: Secret::new(resp.token),
-            refresh: resp.refresh_token.map(Secret::new).or(Some(refresh.clone())),
+            refresh: resp
+                .refresh_token
+                .map(Secret::new)
+                .or(Some(refresh.clone())),
             expires_at: Instant::now()
                 + Duration::from_secs(resp.token_expiration_time_sec.unwrap_or(3600)),
         })

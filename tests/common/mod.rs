@@ -58,7 +58,14 @@ pub fn activity(sid: &str, worker: u32, ms: i64, activity: &str) -> AcdEvent {
 }
 
 /// `reservation.<kind>` for worker `WK<n>` on task `task` in queue `WQ1` (Support).
-pub fn reservation(sid: &str, kind: &str, worker: u32, ms: i64, task: &str, channel: &str) -> AcdEvent {
+pub fn reservation(
+    sid: &str,
+    kind: &str,
+    worker: u32,
+    ms: i64,
+    task: &str,
+    channel: &str,
+) -> AcdEvent {
     event(
         sid,
         &format!("reservation.{kind}"),
