@@ -12,6 +12,7 @@
 pub mod ingest;
 pub mod outbox;
 pub mod query;
+pub mod reports;
 mod schema;
 pub mod status;
 

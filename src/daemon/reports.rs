@@ -1,0 +1,311 @@
+//! The report scheduler and the report pusher.
+//!
+//! Scheduling (SPEC §5): intervals are aligned to UTC. `tokio-cron-scheduler` (UTC, 6-field cron)
+//! fires once per interval, `settle_delay` after it closes; a plain timer backs it up, because no
+//! tick may be relied on. Every run — and start-up — builds **every** interval not yet built up to
+//! the last settled one (so a missed tick, or a connector that was down for hours, costs latency,
+//! never data) and re-builds the intervals of the trailing `resend_window`: an interval whose
+//! content changed since it was last queued (late events) is queued again with `revision + 1`;
+//! unchanged ones are not.
+//!
+//! Delivery: its own loop over the report outbox, one report in flight, through the same client,
+//! retry policy and dead letters as agent states — and independent of them, so a flood of states
+//! never starves reports and a stuck report never blocks states.
+
+use super::pusher::deliver;
+use super::{Shared, SharedStore, blocking};
+use crate::model::{Interval, Millis};
+use crate::report::{self, ReportKind};
+use crate::shutdown::Shutdown;
+use crate::store::{Store, StoreError};
+use crate::wfm::{Delivery, WfmClient};
+use std::time::Duration;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+const META_BUILT_THROUGH: &str = "reports_built_through_ms";
+
+/// Interval and timing settings of the scheduler.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub interval_ms: Millis,
+    pub settle_ms: Millis,
+    pub resend_window_ms: Millis,
+    pub retention_ms: Millis,
+}
+
+impl Schedule {
+    pub fn from_shared(shared: &Shared) -> Self {
+        let r = &shared.config.reports;
+        Schedule {
+            interval_ms: r.interval.as_millis() as Millis,
+            settle_ms: r.settle_delay.as_millis() as Millis,
+            resend_window_ms: r.resend_window.as_millis() as Millis,
+            retention_ms: shared.config.buffer.retention.as_millis() as Millis,
+        }
+    }
+
+    /// End of the last interval that is closed and settled at `now`.
+    pub fn last_settled_end(&self, now: Millis) -> Millis {
+        (now - self.settle_ms).div_euclid(self.interval_ms) * self.interval_ms
+    }
+
+    /// The 6-field UTC cron expression that fires `settle_delay` after each interval closes.
+    pub fn cron(&self) -> String {
+        let offset_s = (self.settle_ms.rem_euclid(self.interval_ms) / 1000) + 1;
+        let minutes = self.interval_ms / 60_000;
+        let (sec, min) = (offset_s % 60, offset_s / 60);
+        if minutes >= 60 {
+            format!("{sec} {min} * * * *")
+        } else {
+            format!("{sec} {min}/{minutes} * * * *")
+        }
+    }
+}
+
+/// What one scheduler run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub intervals_built: usize,
+    pub reports_queued: usize,
+}
+
+/// Builds every interval due at `now` and queues new revisions. Pure of time except `now`.
+pub fn run_due(
+    store: &mut Store,
+    settings: &report::QueueReportSettings,
+    schedule: &Schedule,
+    now: Millis,
+) -> Result<RunOutcome, StoreError> {
+    let end = schedule.last_settled_end(now);
+    let built_through: Option<Millis> = store
+        .meta(META_BUILT_THROUGH)?
+        .and_then(|v| v.parse().ok());
+    let floor = end - schedule.retention_ms;
+    let start = match built_through {
+        Some(t) => t.min(end - schedule.resend_window_ms),
+        None => match store.earliest_event_ms()? {
+            Some(first) => Interval::containing(first, schedule.interval_ms).start_ms,
+            None => end - schedule.interval_ms,
+        },
+    }
+    .max(floor);
+    let start = Interval::containing(start, schedule.interval_ms).start_ms;
+    let mut out = RunOutcome::default();
+    let mut t = start;
+    while t + schedule.interval_ms <= end {
+        let iv = Interval {
+            start_ms: t,
+            end_ms: t + schedule.interval_ms,
+        };
+        out.reports_queued += build_and_queue(store, settings, iv, now)?;
+        out.intervals_built += 1;
+        t += schedule.interval_ms;
+    }
+    if built_through.is_none_or(|b| end > b) {
+        store.set_meta(META_BUILT_THROUGH, &end.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Builds both reports of one interval and queues those whose content changed.
+pub fn build_and_queue(
+    store: &mut Store,
+    settings: &report::QueueReportSettings,
+    iv: Interval,
+    now: Millis,
+) -> Result<usize, StoreError> {
+    let bodies = build_interval(store, settings, iv)?;
+    let mut queued = 0;
+    for (kind, data_json) in bodies {
+        let hash = report::content_hash(&data_json);
+        let revision = match store.last_report_revision(kind.as_str(), iv.start_ms)? {
+            Some((_, h)) if h == hash => continue,
+            Some((rev, _)) => rev + 1,
+            None => 1,
+        };
+        let body = report::envelope_json(iv, revision, &data_json);
+        store.enqueue_report(kind.as_str(), iv, revision, &hash, &body, now)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// The `reportData` JSON of both reports of an interval.
+pub fn build_interval(
+    store: &Store,
+    settings: &report::QueueReportSettings,
+    iv: Interval,
+) -> Result<Vec<(ReportKind, String)>, StoreError> {
+    // From one millisecond before the start: a segment that ended exactly at the start is
+    // reported in this interval.
+    let segments = store.segments_overlapping(iv.start_ms - 1, iv.end_ms)?;
+    let tasks = store.tasks_ended_in(iv)?;
+    let reservations = store.reservations_in(iv)?;
+    let activity = report::agent_activity(&segments, iv);
+    let queue = report::queue_report(&tasks, &reservations, &segments, iv, settings);
+    Ok(vec![
+        (ReportKind::AgentActivity, serde_json::to_string(&activity)?),
+        (ReportKind::Queue, serde_json::to_string(&queue)?),
+    ])
+}
+
+/// The queue-report settings from the config.
+pub fn settings(shared: &Shared) -> report::QueueReportSettings {
+    report::QueueReportSettings::from_config(&shared.config)
+}
+
+/// Runs the scheduler until shutdown.
+pub async fn run_scheduler(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
+    let schedule = Schedule::from_shared(&shared);
+    let settings = settings(&shared);
+    let (tick_tx, mut tick_rx) = tokio::sync::mpsc::channel::<()>(4);
+    let mut cron = start_cron(&schedule, tick_tx).await;
+    let backstop = Duration::from_millis(schedule.interval_ms as u64);
+    loop {
+        let now = shared.clock.now_ms();
+        let settings = settings.clone();
+        match blocking(&store, move |s| run_due(s, &settings, &schedule, now)).await {
+            Ok(o) if o.reports_queued > 0 => {
+                tracing::info!(intervals = o.intervals_built, queued = o.reports_queued, "reports built");
+                shared.reports_ready.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "building reports failed; will retry at the next run"),
+        }
+        tokio::select! {
+            _ = tick_rx.recv() => {}
+            _ = tokio::time::sleep(backstop) => {}
+            _ = shutdown.wait() => break,
+        }
+    }
+    if let Some(c) = cron.as_mut() {
+        let _ = c.shutdown().await;
+    }
+    tracing::info!("report scheduler stopped");
+}
+
+async fn start_cron(
+    schedule: &Schedule,
+    tick: tokio::sync::mpsc::Sender<()>,
+) -> Option<JobScheduler> {
+    let expr = schedule.cron();
+    let sched = JobScheduler::new().await.ok()?;
+    let job = Job::new_async(expr.as_str(), move |_id, _lock| {
+        let tick = tick.clone();
+        Box::pin(async move {
+            // Full channel: a run is already due; dropping this tick loses nothing.
+            let _ = tick.try_send(());
+        })
+    });
+    match job {
+        Ok(job) => {
+            if sched.add(job).await.is_err() || sched.start().await.is_err() {
+                tracing::warn!(cron = %expr, "cron scheduler did not start; the backstop timer runs reports");
+                return None;
+            }
+            Some(sched)
+        }
+        Err(e) => {
+            tracing::warn!(cron = %expr, error = %e, "bad cron expression; the backstop timer runs reports");
+            None
+        }
+    }
+}
+
+/// Drains the report outbox until shutdown.
+pub async fn run_pusher(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
+    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the WFM client for reports");
+            return;
+        }
+    };
+    while !shutdown.is_triggered() {
+        let report = match blocking(&store, |s| s.claim_report()).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                tokio::select! {
+                    _ = shared.reports_ready.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.wait() => {}
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the report outbox; retrying");
+                shutdown.sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let path = match report.kind.as_str() {
+            "queue" => ReportKind::Queue.path(),
+            _ => ReportKind::AgentActivity.path(),
+        };
+        let key = report.idempotency_key();
+        let Some(delivery) = deliver(&shared, &client, path, &key, &report.body, &shutdown).await
+        else {
+            break;
+        };
+        let error = match &delivery {
+            Delivery::Accepted => None,
+            Delivery::Partial(items) => Some(
+                items
+                    .iter()
+                    .map(|(i, e)| format!("item {i}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Delivery::Rejected(e) => Some(e.clone()),
+        };
+        let now = shared.clock.now_ms();
+        let r = report.clone();
+        let err = error.clone();
+        if let Err(e) = blocking(&store, move |s| s.ack_report(&r, err.as_deref(), now)).await {
+            tracing::error!(error = %e, "cannot record the report delivery; it will be re-sent");
+            shutdown.sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        match error {
+            None => {
+                shared.metrics.reports_sent.inc();
+                tracing::info!(report = %key, "report delivered");
+            }
+            Some(e) => {
+                shared.metrics.dead_letters.inc();
+                tracing::error!(report = %key, error = %e, "WFM refused a report; dead-lettered");
+            }
+        }
+    }
+    tracing::info!("report pusher stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(interval_min: i64) -> Schedule {
+        Schedule {
+            interval_ms: interval_min * 60_000,
+            settle_ms: 120_000,
+            resend_window_ms: 8_100_000,
+            retention_ms: 7 * 86_400_000,
+        }
+    }
+
+    #[test]
+    fn cron_fires_settle_delay_after_each_interval_in_utc() {
+        assert_eq!(schedule(15).cron(), "1 2/15 * * * *");
+        assert_eq!(schedule(60).cron(), "1 2 * * * *");
+        // 1-minute intervals with a 2-minute settle: every minute.
+        assert_eq!(schedule(1).cron(), "1 0/1 * * * *");
+    }
+
+    #[test]
+    fn last_settled_end_waits_for_the_settle_delay() {
+        let s = schedule(15);
+        let t = 1_795_000_500_000 - 1_795_000_500_000 % 900_000; // an interval boundary
+        assert_eq!(s.last_settled_end(t + 119_999), t - 900_000);
+        assert_eq!(s.last_settled_end(t + 120_000), t);
+    }
+}

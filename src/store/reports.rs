@@ -1,0 +1,176 @@
+//! The report side of the buffer: what a report builder reads for an interval (tasks that ended
+//! in it, reservations touched in it, segments overlapping it), and the report outbox with its
+//! revisions.
+
+use super::{Store, StoreError};
+use crate::derive::task::TaskRecord;
+use crate::model::{Interval, Millis, ReservationRecord};
+use rusqlite::{OptionalExtension, params};
+
+/// A report waiting for (or done with) delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedReport {
+    pub id: i64,
+    pub kind: String,
+    pub start_ms: Millis,
+    pub end_ms: Millis,
+    pub revision: i64,
+    pub body: String,
+}
+
+impl QueuedReport {
+    /// The deterministic id of SPEC §2: type + intervalStart + revision.
+    pub fn idempotency_key(&self) -> String {
+        format!(
+            "{}-{}-r{}",
+            self.kind,
+            crate::clock::rfc3339_ms(self.start_ms),
+            self.revision
+        )
+    }
+}
+
+impl Store {
+    /// Tasks whose end falls in the interval.
+    pub fn tasks_ended_in(&self, iv: Interval) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT record FROM tasks WHERE ended_ms >= ?1 AND ended_ms < ?2 ORDER BY task_sid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<String> = stmt
+            .query_map([iv.start_ms, iv.end_ms], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Reservations created or resolved in the interval.
+    pub fn reservations_in(&self, iv: Interval) -> Result<Vec<ReservationRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT record FROM reservations WHERE created_ms >= ?1 AND created_ms < ?2
+                 UNION
+                 SELECT record FROM reservations WHERE outcome_ms >= ?1 AND outcome_ms < ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<String> = stmt
+            .query_map([iv.start_ms, iv.end_ms], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<ReservationRecord> = rows
+            .iter()
+            .map(|r| serde_json::from_str(r).map_err(StoreError::from))
+            .collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| a.reservation_sid.cmp(&b.reservation_sid));
+        Ok(out)
+    }
+
+    /// The last revision queued for (kind, interval start) and its content hash.
+    pub fn last_report_revision(
+        &self,
+        kind: &str,
+        start_ms: Millis,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT revision, content_hash FROM report_outbox WHERE kind = ?1 AND start_ms = ?2
+                 ORDER BY revision DESC LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?
+            .query_row(params![kind, start_ms], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Queues a report revision. `body` is the whole request body.
+    pub fn enqueue_report(
+        &self,
+        kind: &str,
+        iv: Interval,
+        revision: i64,
+        content_hash: &str,
+        body: &str,
+        now_ms: Millis,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO report_outbox
+                 (kind, start_ms, end_ms, revision, content_hash, body, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(|e| self.err(e))?
+            .execute(params![
+                kind,
+                iv.start_ms,
+                iv.end_ms,
+                revision,
+                content_hash,
+                body,
+                now_ms
+            ])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The oldest undelivered report.
+    pub fn claim_report(&self) -> Result<Option<QueuedReport>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, kind, start_ms, end_ms, revision, body FROM report_outbox
+                 WHERE sent_ms IS NULL ORDER BY id LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?
+            .query_row([], |r| {
+                Ok(QueuedReport {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    start_ms: r.get(2)?,
+                    end_ms: r.get(3)?,
+                    revision: r.get(4)?,
+                    body: r.get(5)?,
+                })
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Marks a report delivered; with `error`, also dead-letters it.
+    pub fn ack_report(
+        &mut self,
+        report: &QueuedReport,
+        error: Option<&str>,
+        now_ms: Millis,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let w = |e| super::wrap(&path, e);
+        let tx = self.conn.transaction().map_err(w)?;
+        tx.execute(
+            "UPDATE report_outbox SET sent_ms = ?2 WHERE id = ?1",
+            params![report.id, now_ms],
+        )
+        .map_err(w)?;
+        if let Some(error) = error {
+            tx.execute(
+                "INSERT INTO dead_letters (kind, item_id, body, error, created_ms)
+                 VALUES ('report', ?1, ?2, ?3, ?4)",
+                params![report.id.to_string(), report.body, error, now_ms],
+            )
+            .map_err(w)?;
+        }
+        tx.commit().map_err(w)
+    }
+
+    /// Earliest event time in the log (where a first report run starts).
+    pub fn earliest_event_ms(&self) -> Result<Option<Millis>, StoreError> {
+        self.conn
+            .query_row("SELECT MIN(event_ms) FROM acd_events", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
