@@ -7,6 +7,7 @@
 pub mod heartbeat;
 pub mod poller;
 pub mod pusher;
+pub mod reports;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -89,6 +90,8 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
     let poll_store = open_store(&shared.config)?;
     let push_store = open_store(&shared.config)?;
     let beat_store = open_store(&shared.config)?;
+    let report_store = open_store(&shared.config)?;
+    let report_push_store = open_store(&shared.config)?;
     crate::systemd::notify_ready();
 
     let poller = tokio::spawn(poller::run(shared.clone(), poll_store, shutdown.clone()));
@@ -98,7 +101,23 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
         shutdown.clone(),
     ));
     let beat = tokio::spawn(heartbeat::run(shared.clone(), beat_store, shutdown.clone()));
-    for (name, task) in [("poller", poller), ("pusher", pusher), ("heartbeat", beat)] {
+    let scheduler = tokio::spawn(reports::run_scheduler(
+        shared.clone(),
+        report_store,
+        shutdown.clone(),
+    ));
+    let report_pusher = tokio::spawn(reports::run_pusher(
+        shared.clone(),
+        report_push_store,
+        shutdown.clone(),
+    ));
+    for (name, task) in [
+        ("poller", poller),
+        ("pusher", pusher),
+        ("heartbeat", beat),
+        ("report scheduler", scheduler),
+        ("report pusher", report_pusher),
+    ] {
         if let Err(e) = task.await {
             tracing::error!(task = name, error = %e, "a connector task ended abnormally");
         }

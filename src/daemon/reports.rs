@@ -77,9 +77,8 @@ pub fn run_due(
     now: Millis,
 ) -> Result<RunOutcome, StoreError> {
     let end = schedule.last_settled_end(now);
-    let built_through: Option<Millis> = store
-        .meta(META_BUILT_THROUGH)?
-        .and_then(|v| v.parse().ok());
+    let built_through: Option<Millis> =
+        store.meta(META_BUILT_THROUGH)?.and_then(|v| v.parse().ok());
     let floor = end - schedule.retention_ms;
     let start = match built_through {
         Some(t) => t.min(end - schedule.resend_window_ms),
@@ -123,11 +122,21 @@ pub fn build_and_queue(
             Some((rev, _)) => rev + 1,
             None => 1,
         };
-        let body = report::envelope_json(iv, revision, &data_json);
+        let body = envelope_json(iv, revision, &data_json);
         store.enqueue_report(kind.as_str(), iv, revision, &hash, &body, now)?;
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The §6 envelope around an already-serialised `reportData` (no re-serialisation).
+pub fn envelope_json(iv: Interval, revision: i64, data_json: &str) -> String {
+    format!(
+        r#"{{"acdType":"{}","reportVersion":"1","startDate":"{}","endDate":"{}","revision":{revision},"reportData":{data_json}}}"#,
+        crate::wfm::dto::ACD_TYPE,
+        crate::clock::rfc3339_ms(iv.start_ms),
+        crate::clock::rfc3339_ms(iv.end_ms),
+    )
 }
 
 /// The `reportData` JSON of both reports of an interval.
@@ -151,7 +160,7 @@ pub fn build_interval(
 
 /// The queue-report settings from the config.
 pub fn settings(shared: &Shared) -> report::QueueReportSettings {
-    report::QueueReportSettings::from_config(&shared.config)
+    report::QueueReportSettings::from_config(&shared.config.reports, &shared.config.queues)
 }
 
 /// Runs the scheduler until shutdown.
@@ -166,11 +175,17 @@ pub async fn run_scheduler(shared: Shared, store: SharedStore, mut shutdown: Shu
         let settings = settings.clone();
         match blocking(&store, move |s| run_due(s, &settings, &schedule, now)).await {
             Ok(o) if o.reports_queued > 0 => {
-                tracing::info!(intervals = o.intervals_built, queued = o.reports_queued, "reports built");
+                tracing::info!(
+                    intervals = o.intervals_built,
+                    queued = o.reports_queued,
+                    "reports built"
+                );
                 shared.reports_ready.notify_one();
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "building reports failed; will retry at the next run"),
+            Err(e) => {
+                tracing::error!(error = %e, "building reports failed; will retry at the next run")
+            }
         }
         tokio::select! {
             _ = tick_rx.recv() => {}

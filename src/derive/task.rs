@@ -1,30 +1,441 @@
-//! STUB: task and reservation derivation (being written).
-use crate::config::{AgentIdMode, MediaConfig};
-use crate::model::{AcdEvent, Millis, ReservationRecord};
-use serde::{Deserialize, Serialize};
+//! Task and reservation derivation: all stored events of ONE task (`task.*`, `task-queue.*`,
+//! `reservation.*`) → one [`TaskRecord`] and its [`ReservationRecord`]s. Pure, no I/O; the store
+//! calls it again whenever an event of the task arrives (also late), and persists the result as
+//! JSON. The queue report ([`crate::report`]) reads only these records.
+//!
+//! Rules (SPEC §4 "Tasks"), the ones analysts ask about:
+//!
+//! - **Order.** Events are sorted by `(event_ms, sid)` (then by content, so even junk duplicates
+//!   sort the same way) and exact duplicates dropped: the result never depends on arrival order.
+//!   Events naming another `task_sid` are ignored; unknown event types are ignored; an event whose
+//!   keys cannot be read contributes nothing (never a panic).
+//! - **Queue entries** are `task-queue.entered` and `task-queue.moved` (the queue named in
+//!   `task_queue_sid` is the one the task is now in). `task-queue.timeout` only says it left.
+//! - **Acceptance.** A reservation is accepted by `reservation.accepted`; a `reservation.wrapup`
+//!   or `.completed` without a prior acceptance counts as accepted at that moment (zero talk
+//!   rather than invented talk). The task's acceptance is its FIRST accepted reservation.
+//! - **Queue of the task** = the `task_queue_sid` of the first accepted reservation; without one,
+//!   the queue the task was in when accepted; if never accepted, the last queue it entered; then
+//!   the last `task_queue_sid` seen on any event. A transferred task therefore stays under the
+//!   queue that first answered it — it is one contact, counted once.
+//! - **Waiting time** runs from the last entry into *that* queue at or before the acceptance (or
+//!   the end, when abandoned): `queue_entered_ms`. Time spent in earlier queues of the workflow is
+//!   not that queue's wait. Without any recorded entry, from `entered_ms`.
+//! - **entered_ms** = first queue entry; else `task.created`; else the task's first event.
+//! - **End** = the first of `task.completed | canceled | deleted | system-deleted`. If none came
+//!   but the task was accepted, every accepted reservation is completed, none is still pending
+//!   and the task did not re-enter a queue afterwards, the task ended at the last reservation
+//!   completion (Twilio completes a task with its last reservation; a lost `task.completed` must
+//!   not keep the contact out of every report). `end_event` says which rule applied.
+//! - **Outcome** = `Handled` if any reservation was accepted, else `Abandoned`; `None` while the
+//!   task has not ended.
+//! - **Transfers.** The agent holding the task is the worker of the latest accepted reservation.
+//!   A transfer leg is recorded (a) when, strictly after the holder's acceptance, the task enters
+//!   a queue (any queue, the same one included: the agent gave the contact away) — the holder is
+//!   then cleared, so the next acceptance records nothing more; or (b) when a different worker
+//!   accepts while a holder exists (direct or warm transfer). Each hand-off counts once.
+//! - **Media.** `media.media_for(task_channel_unique_name, task_attributes[media.attribute])`;
+//!   `None` = excluded channel. `outbound` = `task_attributes.direction == "outbound"` (any case).
+//!   `counted = !outbound && media_type.is_some()`. Channel and attributes: the last readable.
+//! - **Reservations without `worker_sid`** cannot be attributed to an agent and are skipped.
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+mod reservation;
+
+use crate::config::{AgentIdMode, MediaConfig};
+use crate::model::{AcdEvent, Millis, ReservationOutcome, ReservationRecord, TaskOutcome};
+use reservation::{ReservationFold, reservation_sid_of};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One contact as the queue report sees it. Persisted as JSON by the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRecord {
     pub task_sid: String,
+    /// The queue the task is counted under (see the module rules).
+    pub queue_sid: Option<String>,
+    /// The last name seen for `queue_sid`.
+    pub queue_name: Option<String>,
+    /// `task_channel_unique_name`.
+    pub channel: Option<String>,
+    /// Reported media type; `None` = excluded channel (email, fax…).
+    pub media_type: Option<String>,
+    /// `task_attributes.direction == "outbound"`.
+    pub outbound: bool,
+    /// Whether the queue report counts this task: inbound and of a reported media type.
+    pub counted: bool,
+    /// `task.created`, when seen.
+    pub created_ms: Option<Millis>,
+    /// First queue entry (else `task.created`, else the first event).
+    pub entered_ms: Millis,
+    /// Last entry into `queue_sid` before acceptance / end: where the waiting time starts.
+    pub queue_entered_ms: Millis,
+    /// First acceptance of any reservation.
+    pub accepted_ms: Option<Millis>,
+    pub accepted_worker_sid: Option<String>,
+    pub accepted_agent_id: Option<String>,
+    /// `task.wrapup`, else the last wrap-up of an accepted reservation.
+    pub wrapup_ms: Option<Millis>,
+    /// When the task ended; `None` while open.
     pub ended_ms: Option<Millis>,
+    /// The event type that ended it, or `inferred:reservations-completed`.
+    pub end_event: Option<String>,
+    pub outcome: Option<TaskOutcome>,
+    /// One entry per accepted reservation, in acceptance order: who did the work, from which queue.
+    #[serde(default)]
+    pub handling: Vec<HandlingLeg>,
+    /// Hand-offs from one agent to a queue or to another agent.
+    #[serde(default)]
+    pub transfers: Vec<TaskTransfer>,
 }
 
+/// The work of one agent on a task: one accepted reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlingLeg {
+    pub reservation_sid: String,
+    pub worker_sid: String,
+    pub agent_id: String,
+    /// The reservation's queue, else the queue the task was in when accepted.
+    pub queue_sid: Option<String>,
+    pub accepted_ms: Millis,
+    pub wrapup_ms: Option<Millis>,
+    pub completed_ms: Option<Millis>,
+}
+
+/// A hand-off away from the agent holding the task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTransfer {
+    pub at_ms: Millis,
+    pub from_worker_sid: String,
+    pub from_agent_id: String,
+    /// The queue the giving agent had accepted the task from.
+    pub from_queue_sid: Option<String>,
+    /// Set for a transfer to a queue.
+    pub to_queue_sid: Option<String>,
+    /// Set for a transfer directly to another worker.
+    pub to_worker_sid: Option<String>,
+}
+
+/// What [`derive_task`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskDerivation {
     pub task: TaskRecord,
+    /// One per reservation sid, sorted by `(created_ms, reservation_sid)`.
     pub reservations: Vec<ReservationRecord>,
 }
 
+/// The agent holding the task right now.
+struct Holder {
+    worker_sid: String,
+    agent_id: String,
+    queue_sid: Option<String>,
+    accepted_ms: Millis,
+}
+
+/// Everything read from one task's events, in order, before the record is put together.
+#[derive(Default)]
+struct TaskFold {
+    channel: Option<String>,
+    attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Queue sid → the last name seen for it.
+    queue_names: BTreeMap<String, String>,
+    last_queue_seen: Option<String>,
+    /// `(time, queue)` of every queue entry, in order.
+    entries: Vec<(Millis, String)>,
+    created_ms: Option<Millis>,
+    wrapup_ms: Option<Millis>,
+    end: Option<(Millis, String)>,
+    reservations: BTreeMap<String, ReservationFold>,
+    /// Reservation sids in the order they were accepted.
+    accepted: Vec<String>,
+    holder: Option<Holder>,
+    transfers: Vec<TaskTransfer>,
+}
+
+fn task_sid_of(e: &AcdEvent) -> Option<String> {
+    e.data
+        .str("task_sid")
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            (e.resource_type.eq_ignore_ascii_case("task") && !e.resource_sid.is_empty())
+                .then(|| e.resource_sid.clone())
+        })
+}
+
+fn non_empty(e: &AcdEvent, key: &str) -> Option<String> {
+    e.data.str(key).filter(|s| !s.is_empty())
+}
+
+/// Sorts into the one total order, drops exact duplicates and events of other tasks.
+fn ordered_events(events: &[AcdEvent]) -> Option<(String, Vec<&AcdEvent>)> {
+    let mut sorted: Vec<&AcdEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| {
+        (
+            a.event_ms,
+            &a.sid,
+            &a.event_type,
+            &a.resource_sid,
+            &a.resource_type,
+        )
+            .cmp(&(
+                b.event_ms,
+                &b.sid,
+                &b.event_type,
+                &b.resource_sid,
+                &b.resource_type,
+            ))
+            .then_with(|| {
+                // Only reached for junk: two events sharing time, sid and type.
+                let ja = serde_json::to_string(&a.data).unwrap_or_default();
+                let jb = serde_json::to_string(&b.data).unwrap_or_default();
+                ja.cmp(&jb)
+            })
+    });
+    sorted.dedup_by(|a, b| a == b);
+    let task_sid = sorted.iter().find_map(|e| task_sid_of(e))?;
+    sorted.retain(|e| task_sid_of(e).is_none_or(|s| s == task_sid));
+    Some((task_sid, sorted))
+}
+
+/// Derives one task and its reservations from all its stored events, in any order. `None` when
+/// no event names a task.
 pub fn derive_task(
     events: &[AcdEvent],
-    _media: &MediaConfig,
-    _agent_id_mode: &AgentIdMode,
+    media: &MediaConfig,
+    agent_id_mode: &AgentIdMode,
 ) -> Option<TaskDerivation> {
-    let first = events.first()?;
-    Some(TaskDerivation {
-        task: TaskRecord {
-            task_sid: first.data.str("task_sid")?,
-            ended_ms: None,
-        },
-        reservations: Vec::new(),
-    })
+    let (task_sid, events) = ordered_events(events)?;
+    let first_ms = events.first().map(|e| e.event_ms)?;
+    let mut fold = TaskFold::default();
+    for e in &events {
+        fold.apply(e, agent_id_mode);
+    }
+    Some(fold.finish(task_sid, first_ms, media, agent_id_mode))
+}
+
+impl TaskFold {
+    fn apply(&mut self, e: &AcdEvent, mode: &AgentIdMode) {
+        let ms = e.event_ms;
+        if let Some(c) = non_empty(e, "task_channel_unique_name") {
+            self.channel = Some(c);
+        }
+        if let Some(a) = e.data.json_object("task_attributes") {
+            self.attributes = Some(a);
+        }
+        let queue = non_empty(e, "task_queue_sid");
+        if let Some(q) = &queue {
+            if let Some(n) = non_empty(e, "task_queue_name") {
+                self.queue_names.insert(q.clone(), n);
+            }
+            self.last_queue_seen = Some(q.clone());
+        }
+        match e.kind() {
+            "task.created" => {
+                self.created_ms.get_or_insert(ms);
+            }
+            "task.wrapup" => {
+                self.wrapup_ms.get_or_insert(ms);
+            }
+            kind
+            @ ("task.completed" | "task.canceled" | "task.deleted" | "task.system-deleted")
+                if self.end.is_none() =>
+            {
+                self.end = Some((ms, kind.to_string()));
+            }
+            "task-queue.entered" | "task-queue.moved" => {
+                if let Some(q) = queue {
+                    self.enter_queue(ms, q);
+                }
+            }
+            kind if kind.starts_with("reservation.") => self.reservation_event(e, queue, mode),
+            _ => {}
+        }
+    }
+
+    fn enter_queue(&mut self, ms: Millis, queue: String) {
+        // Strictly later than the acceptance: an entry in the same millisecond is the routing
+        // that led to the acceptance, whatever order the sids put them in.
+        if let Some(h) = self.holder.take_if(|h| ms > h.accepted_ms) {
+            self.transfers.push(TaskTransfer {
+                at_ms: ms,
+                from_worker_sid: h.worker_sid,
+                from_agent_id: h.agent_id,
+                from_queue_sid: h.queue_sid,
+                to_queue_sid: Some(queue.clone()),
+                to_worker_sid: None,
+            });
+        }
+        self.entries.push((ms, queue));
+    }
+
+    fn reservation_event(&mut self, e: &AcdEvent, queue: Option<String>, mode: &AgentIdMode) {
+        let Some(rsid) = reservation_sid_of(e) else {
+            return;
+        };
+        let ms = e.event_ms;
+        let fold = self
+            .reservations
+            .entry(rsid.clone())
+            .or_insert_with(|| ReservationFold::new(ms));
+        if !fold.apply(e, queue) {
+            return;
+        }
+        // Without a worker the acceptance cannot be attributed: the reservation is skipped.
+        let Some(worker_sid) = fold.worker_sid.clone() else {
+            return;
+        };
+        fold.outcome = Some((ReservationOutcome::Accepted, ms));
+        let agent = fold.agent_id(mode, &worker_sid);
+        let leg_queue = fold
+            .queue_sid
+            .clone()
+            .or_else(|| current_queue(&self.entries, ms));
+        self.accepted.push(rsid);
+        if let Some(h) = self.holder.take_if(|h| h.worker_sid != worker_sid) {
+            self.transfers.push(TaskTransfer {
+                at_ms: ms,
+                from_worker_sid: h.worker_sid,
+                from_agent_id: h.agent_id,
+                from_queue_sid: h.queue_sid,
+                to_queue_sid: None,
+                to_worker_sid: Some(worker_sid.clone()),
+            });
+        }
+        self.holder = Some(Holder {
+            worker_sid,
+            agent_id: agent,
+            queue_sid: leg_queue,
+            accepted_ms: ms,
+        });
+    }
+
+    fn finish(
+        self,
+        task_sid: String,
+        first_ms: Millis,
+        media: &MediaConfig,
+        mode: &AgentIdMode,
+    ) -> TaskDerivation {
+        let mut reservations: Vec<ReservationRecord> = self
+            .reservations
+            .iter()
+            .filter_map(|(sid, f)| f.record(sid, &task_sid, mode))
+            .collect();
+        reservations.sort_by(|a, b| {
+            (a.created_ms, &a.reservation_sid).cmp(&(b.created_ms, &b.reservation_sid))
+        });
+
+        let entries = &self.entries;
+        let handling: Vec<HandlingLeg> = self
+            .accepted
+            .iter()
+            .filter_map(|sid| {
+                let r = reservations.iter().find(|r| &r.reservation_sid == sid)?;
+                let accepted_ms = r.outcome_ms?;
+                Some(HandlingLeg {
+                    reservation_sid: sid.clone(),
+                    worker_sid: r.worker_sid.clone(),
+                    agent_id: r.agent_id.clone(),
+                    queue_sid: r
+                        .queue_sid
+                        .clone()
+                        .or_else(|| current_queue(entries, accepted_ms)),
+                    accepted_ms,
+                    wrapup_ms: r.wrapup_ms,
+                    completed_ms: r.completed_ms,
+                })
+            })
+            .collect();
+        let end = self
+            .end
+            .or_else(|| inferred_end(&handling, &reservations, entries));
+        let first_leg = handling.first();
+
+        let queue_sid = first_leg
+            .and_then(|l| l.queue_sid.clone())
+            .or_else(|| entries.last().map(|(_, q)| q.clone()))
+            .or(self.last_queue_seen);
+        let entered_ms = entries
+            .first()
+            .map(|(t, _)| *t)
+            .or(self.created_ms)
+            .unwrap_or(first_ms);
+        let wait_until = first_leg
+            .map(|l| l.accepted_ms)
+            .or(end.as_ref().map(|(t, _)| *t));
+        let queue_entered_ms = entries
+            .iter()
+            .filter(|(t, q)| Some(q) == queue_sid.as_ref() && wait_until.is_none_or(|u| *t <= u))
+            .map(|(t, _)| *t)
+            .next_back()
+            .unwrap_or(entered_ms);
+
+        let attribute = |key: &str| {
+            self.attributes
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .and_then(|v| v.as_str())
+        };
+        let media_type = media.media_for(self.channel.as_deref(), attribute(&media.attribute));
+        let outbound = attribute("direction").is_some_and(|d| d.eq_ignore_ascii_case("outbound"));
+        let ended_ms = end.as_ref().map(|(t, _)| *t);
+        let outcome = ended_ms.map(|_| match first_leg {
+            Some(_) => TaskOutcome::Handled,
+            None => TaskOutcome::Abandoned,
+        });
+
+        let task = TaskRecord {
+            queue_name: queue_sid
+                .as_ref()
+                .and_then(|q| self.queue_names.get(q).cloned()),
+            queue_sid,
+            counted: !outbound && media_type.is_some(),
+            channel: self.channel,
+            media_type,
+            outbound,
+            created_ms: self.created_ms,
+            entered_ms,
+            queue_entered_ms,
+            accepted_ms: first_leg.map(|l| l.accepted_ms),
+            accepted_worker_sid: first_leg.map(|l| l.worker_sid.clone()),
+            accepted_agent_id: first_leg.map(|l| l.agent_id.clone()),
+            wrapup_ms: self
+                .wrapup_ms
+                .or_else(|| handling.iter().filter_map(|l| l.wrapup_ms).max()),
+            ended_ms,
+            end_event: end.map(|(_, k)| k),
+            outcome,
+            transfers: self.transfers,
+            handling,
+            task_sid,
+        };
+        TaskDerivation { task, reservations }
+    }
+}
+
+/// The end of a task whose `task.completed` never came: its last reservation completion, once
+/// every accepted reservation is completed, none is pending, and no queue entry came after.
+fn inferred_end(
+    handling: &[HandlingLeg],
+    reservations: &[ReservationRecord],
+    entries: &[(Millis, String)],
+) -> Option<(Millis, String)> {
+    let mut done = None;
+    for leg in handling {
+        done = done.max(Some(leg.completed_ms?));
+    }
+    let done = done?;
+    let none_pending = reservations
+        .iter()
+        .all(|r| r.outcome != ReservationOutcome::Pending);
+    let requeued = entries.iter().any(|(t, _)| *t > done);
+    (none_pending && !requeued).then(|| (done, "inferred:reservations-completed".to_string()))
+}
+
+/// The queue the task was in at `ms`: its last entry at or before then.
+fn current_queue(entries: &[(Millis, String)], ms: Millis) -> Option<String> {
+    entries
+        .iter()
+        .filter(|(t, _)| *t <= ms)
+        .map(|(_, q)| q.clone())
+        .next_back()
 }

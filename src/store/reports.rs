@@ -31,12 +31,13 @@ impl QueuedReport {
 }
 
 impl Store {
-    /// Tasks whose end falls in the interval.
+    /// Tasks counted in the interval: those that ended in `(start, end]` — a task that ends
+    /// exactly on a boundary belongs to the interval that closes there (see `report`).
     pub fn tasks_ended_in(&self, iv: Interval) -> Result<Vec<TaskRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT record FROM tasks WHERE ended_ms >= ?1 AND ended_ms < ?2 ORDER BY task_sid",
+                "SELECT record FROM tasks WHERE ended_ms > ?1 AND ended_ms <= ?2 ORDER BY task_sid",
             )
             .map_err(|e| self.err(e))?;
         let rows: Vec<String> = stmt
