@@ -1,0 +1,198 @@
+//! Loading: read the file, check its keys, merge the environment over it with the `config` crate,
+//! then build and validate ([`super::build`]). [`load`] is the daemon's entry point; it reads the
+//! process environment and `$CREDENTIALS_DIRECTORY`, then calls [`load_from_str`], which takes all
+//! of that as parameters so tests never touch the process environment.
+
+use super::Config;
+use super::build::{Ctx, build};
+use super::env::{ENV_PREFIX, EnvOverrides, collect};
+use super::error::{ConfigError, Location, syntax_error};
+use super::raw::{NAMED_SECTIONS, RawConfig, check_file_keys};
+use std::path::{Path, PathBuf};
+
+/// A valid configuration and what an operator should still look at (`check-config` prints the
+/// warnings; the daemon logs them at start-up).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Loads `path` with the process's `WFM_CONNECTOR__…` variables and systemd credentials, and warns
+/// when the file holds an inline secret yet is readable by group or others.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut env = Vec::new();
+    // `vars_os`, not `vars`: an unrelated non-UTF-8 variable must not stop the daemon.
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str().filter(|n| n.starts_with(ENV_PREFIX)) else {
+            continue;
+        };
+        let value = value.into_string().map_err(|_| ConfigError::Invalid {
+            at: Location::new("environment", "", name),
+            message: "is not valid UTF-8".into(),
+        })?;
+        env.push((name.to_string(), value));
+    }
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let origin = path.display().to_string();
+    let (mut loaded, inline) = load_inner(&text, &origin, &env, credentials.as_deref())?;
+    if let Some(key) = inline {
+        warn_if_readable_by_others(path, key, &mut loaded.warnings);
+    }
+    Ok(loaded)
+}
+
+/// Loads configuration text. `origin` names it in messages (usually the file name); `env` holds
+/// the candidate override variables (others are ignored); `credentials_dir` stands for
+/// `$CREDENTIALS_DIRECTORY`.
+pub fn load_from_str(
+    text: &str,
+    origin: &str,
+    env: &[(String, String)],
+    credentials_dir: Option<&Path>,
+) -> Result<Loaded, ConfigError> {
+    load_inner(text, origin, env, credentials_dir).map(|(loaded, _)| loaded)
+}
+
+/// The load, plus the first inline secret key the file itself holds (for the file-mode check).
+fn load_inner(
+    text: &str,
+    origin: &str,
+    env: &[(String, String)],
+    credentials_dir: Option<&Path>,
+) -> Result<(Loaded, Option<&'static str>), ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(origin, text, &e))?;
+    check_file_keys(&table, origin)?;
+    let overrides = collect(env)?;
+    let raw = merge(text, origin, &overrides)?;
+    let mut ctx = Ctx {
+        origin,
+        set_by: &overrides.set_by,
+        credentials_dir,
+        warnings: Vec::new(),
+    };
+    let config = build(raw, &mut ctx)?;
+    let inline = [
+        ("acd", "password", "[acd] password"),
+        ("wfm", "access_key_secret", "[wfm] access_key_secret"),
+    ]
+    .into_iter()
+    .find(|(section, key, _)| table.get(*section).and_then(|s| s.get(*key)).is_some())
+    .map(|(_, _, label)| label);
+    let warnings = ctx.warnings;
+    Ok((Loaded { config, warnings }, inline))
+}
+
+/// File, then environment, through the `config` crate, into the raw schema.
+fn merge(text: &str, origin: &str, overrides: &EnvOverrides) -> Result<RawConfig, ConfigError> {
+    let file = config::File::from_str(text, config::FileFormat::Toml);
+    let mut builder = config::Config::builder()
+        .add_source(file)
+        .add_source(overrides.source());
+    if let Some(exclude) = &overrides.exclude {
+        builder = builder
+            .set_override("media.exclude", exclude.clone())
+            .map_err(|e| from_config_error(e, origin, overrides))?;
+    }
+    builder
+        .build()
+        .and_then(|c| c.try_deserialize::<RawConfig>())
+        .map_err(|e| from_config_error(e, origin, overrides))
+}
+
+/// Rewrites a `config` crate error in our words. Its own messages can quote a whole TOML line (and
+/// so a secret); only type errors, which quote the one value at a key, are passed on — and secret
+/// keys take any scalar, so they never produce one.
+fn from_config_error(
+    e: config::ConfigError,
+    origin: &str,
+    overrides: &EnvOverrides,
+) -> ConfigError {
+    let (key, message) = match e {
+        config::ConfigError::Type {
+            unexpected,
+            expected,
+            key,
+            ..
+        } => (key, format!("expected {expected}, found {unexpected}")),
+        config::ConfigError::At { error, key, .. } => {
+            let inner = from_config_error(*error, origin, overrides);
+            let message = match inner {
+                ConfigError::Invalid { message, .. } => message,
+                _ => "has a value of the wrong type".into(),
+            };
+            (key, message)
+        }
+        // serde's own messages (`expected a whole number, found 2.5`, `invalid type: string …,
+        // expected a sequence`) quote at most the value of the non-secret key at fault.
+        config::ConfigError::Message(message) => (None, message),
+        config::ConfigError::NotFound(key) => (Some(key), "is missing".into()),
+        _ => (None, "cannot be read as a configuration".into()),
+    };
+    let key = key.unwrap_or_default();
+    let (section, name) = split_key(&key);
+    let at = match overrides.set_by.get(&key) {
+        Some(var) => Location::new(&format!("${var}"), &section, &name),
+        None => Location::new(origin, &section, &name),
+    };
+    ConfigError::Invalid { at, message }
+}
+
+/// `acd.page_size` → (`acd`, `page_size`); `queues.Support.EU.sl_threshold_sec` →
+/// (`queues."Support.EU"`, `sl_threshold_sec`).
+fn split_key(key: &str) -> (String, String) {
+    let parts: Vec<&str> = key.split('.').collect();
+    match parts.as_slice() {
+        [] | [""] => (String::new(), String::new()),
+        [only] => (String::new(), (*only).to_string()),
+        [section, middle @ .., last] if NAMED_SECTIONS.contains(section) && !middle.is_empty() => (
+            format!("{section}.{:?}", middle.join(".")),
+            (*last).to_string(),
+        ),
+        [section, rest @ ..] => ((*section).to_string(), rest.join(".")),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path, key: &str, warnings: &mut Vec<String>) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        warnings.push(format!(
+            "{}: holds a secret ({key}) but is readable by group or others (mode {mode:04o}); \
+             chmod 600 it, or move the secret to a *_file or a systemd credential",
+            path.display()
+        ));
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path, _key: &str, _warnings: &mut Vec<String>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_key_keeps_dotted_entry_names_together() {
+        assert_eq!(
+            split_key("acd.page_size"),
+            ("acd".into(), "page_size".into())
+        );
+        assert_eq!(
+            split_key("queues.Support.EU.sl_threshold_sec"),
+            ("queues.\"Support.EU\"".into(), "sl_threshold_sec".into())
+        );
+        assert_eq!(
+            split_key("media.channels.x"),
+            ("media".into(), "channels.x".into())
+        );
+    }
+}
