@@ -1,0 +1,136 @@
+//! The command line as an operator meets it: exit codes (sysexits), messages that name the key,
+//! secrets never printed.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wfm-connector"))
+}
+
+const ACD_SECRET: &str = "acd-s3cret-value-XYZ";
+const WFM_SECRET: &str = "wfm-s3cret-value-QRS";
+
+fn write_config(dir: &std::path::Path, wfm_url: &str) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    let text = format!(
+        r#"
+[acd]
+base_url = "http://127.0.0.1:9"
+workspace_sid = "WS0123456789abcdef0123456789abcdef"
+username = "SKtest"
+password = "{ACD_SECRET}"
+
+[wfm]
+service_url = "{wfm_url}"
+tenant_name = "tenant"
+access_key_id = "key-id"
+access_key_secret = "{WFM_SECRET}"
+
+[buffer]
+path = "{}"
+"#,
+        dir.join("buffer.db").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    // Owner-only, like an operator's file holding secrets.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+#[test]
+fn bad_config_exits_78_and_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://wfm.example.com");
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[wfm] service_url"), "{err}");
+    assert!(err.contains("https"), "{err}");
+    assert!(!err.contains(ACD_SECRET) && !err.contains(WFM_SECRET));
+}
+
+#[test]
+fn missing_config_file_exits_78_and_names_the_file() {
+    let out = bin()
+        .args(["run", "--config", "/nonexistent/wfm.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/wfm.toml"));
+}
+
+#[test]
+fn check_config_prints_the_effective_config_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9");
+    let out = bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("poll_interval"), "{text}");
+    assert!(text.contains("[redacted]"), "{text}");
+    assert!(
+        !text.contains(ACD_SECRET) && !text.contains(WFM_SECRET),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let out = bin().arg("no-such-command").output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    let out = bin().args(["status", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn config_flag_is_accepted_before_or_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9");
+    let before = bin()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert_eq!(before.status.code(), Some(0));
+    let after = bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(after.status.code(), Some(0));
+}
+
+#[test]
+fn status_of_a_buffer_that_does_not_exist_yet_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9");
+    let out = bin()
+        .arg("status")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(74));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[buffer] path"));
+}
