@@ -1,1 +1,0 @@
-//! STUB: CXone WFM simulator (being written).

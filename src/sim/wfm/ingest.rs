@@ -1,0 +1,205 @@
+//! The three data calls once authorised and parsed: agent states, reports and heartbeats are
+//! validated, meet the faults decided after validation, and are recorded.
+
+use super::answer::{Answer, CallMeta};
+use super::faults::{AfterValidation, Endpoint, InjectedStatus};
+use super::record::{ReceivedReport, ReceivedState, ReportKind};
+use super::server::{Shared, injected_error, lock, rejected_items};
+use super::validate::{self, WireError};
+use serde_json::Value;
+
+/// What the after-validation faults leave of a call.
+enum Fate {
+    /// Record, answer ACCEPTED/PARTIAL with these extra errors.
+    Deliver(Vec<WireError>),
+    /// Record nothing, answer `400 REJECTED`.
+    Reject,
+    /// Record, then answer this status (the answer is "lost").
+    LoseAnswer(u16),
+}
+
+impl Shared {
+    fn fate(&self, endpoint: Endpoint) -> Fate {
+        match lock(&self.faults).after_validation(endpoint) {
+            None => Fate::Deliver(Vec::new()),
+            Some(AfterValidation::Partial(indexes)) => Fate::Deliver(
+                indexes
+                    .into_iter()
+                    .map(|i| injected_error(Some(i)))
+                    .collect(),
+            ),
+            Some(AfterValidation::Rejected) => Fate::Reject,
+            Some(AfterValidation::RecordThenStatus(status)) => Fate::LoseAnswer(status),
+        }
+    }
+
+    fn final_answer(lost: Option<u16>, errors: Vec<WireError>, summary: String) -> Answer {
+        match lost {
+            Some(status) => Answer::injected(
+                InjectedStatus {
+                    status,
+                    retry_after_sec: None,
+                },
+                &format!("after recording: {summary}"),
+            ),
+            None => Answer::delivered(errors, summary),
+        }
+    }
+
+    pub(super) fn agent_states(&self, meta: &CallMeta, key: &str, value: &Value) -> Answer {
+        let endpoint = Endpoint::AgentStates;
+        let batch = match validate::agent_states(value, self.settings.max_batch) {
+            Ok(batch) => batch,
+            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "agent-states")),
+        };
+        let about = format!(
+            "batch={} snapshot={} items={}",
+            batch.batch_id, batch.is_snapshot, batch.item_count
+        );
+        if self.record.borrow().key_accepted(endpoint, key) {
+            return self.commit(meta, |_| Answer::duplicate_key(&about));
+        }
+        let mut errors = batch.errors;
+        let mut valid = batch.valid;
+        let lost = match self.fate(endpoint) {
+            Fate::Reject => {
+                let answer =
+                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                return self.commit(meta, |_| answer);
+            }
+            Fate::Deliver(injected) => {
+                // An injected index rejects that item if it is still valid.
+                for error in injected {
+                    if let Some(at) = valid.iter().position(|(i, _)| Some(*i) == error.index) {
+                        valid.remove(at);
+                        errors.push(error);
+                    }
+                }
+                errors.sort_by_key(|e| e.index);
+                None
+            }
+            Fate::LoseAnswer(status) => Some(status),
+        };
+        let states: Vec<ReceivedState> = valid.into_iter().map(|(_, state)| state).collect();
+        if self.settings.verbose {
+            for s in &states {
+                tracing::info!(
+                    event_id = %s.event_id, agent_id = %s.agent_id, state = s.state.as_str(),
+                    reason_code = ?s.reason_code, media_type = ?s.media_type, state_start = %s.state_start,
+                    "sim wfm: agent state"
+                );
+            }
+        }
+        let (batch_id, is_snapshot) = (batch.batch_id, batch.is_snapshot);
+        self.commit(meta, move |recorder| {
+            // Checked again under the lock: the same batch may have raced in on two connections.
+            if recorder.key_accepted(endpoint, key) {
+                return Answer::duplicate_key(&about);
+            }
+            recorder.accept_key(endpoint, key);
+            let rejected = rejected_items(&errors);
+            let summary = if is_snapshot {
+                let accepted = states.len();
+                recorder.record_snapshot(batch_id, states);
+                format!("{about} accepted={accepted} rejected={rejected}")
+            } else {
+                let outcome = recorder.record_states(states);
+                format!(
+                    "{about} new={} duplicates={} rejected={rejected}",
+                    outcome.new, outcome.duplicates
+                )
+            };
+            Self::final_answer(lost, errors, summary)
+        })
+    }
+
+    pub(super) fn report(
+        &self,
+        meta: &CallMeta,
+        key: &str,
+        kind: ReportKind,
+        value: Value,
+    ) -> Answer {
+        let endpoint = Endpoint::Reports;
+        let check = match validate::report(kind, &value) {
+            Ok(check) => check,
+            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, kind.as_str())),
+        };
+        let about = format!(
+            "{} start={} end={} revision={} rows={}",
+            kind.as_str(),
+            check.start_date,
+            check.end_date,
+            check.revision,
+            check.rows
+        );
+        if self.record.borrow().key_accepted(endpoint, key) {
+            return self.commit(meta, |_| Answer::duplicate_key(&about));
+        }
+        let mut errors = check.row_errors;
+        let lost = match self.fate(endpoint) {
+            Fate::Reject => {
+                let answer =
+                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                return self.commit(meta, |_| answer);
+            }
+            Fate::Deliver(injected) => {
+                errors.extend(injected);
+                errors.sort_by_key(|e| e.index);
+                None
+            }
+            Fate::LoseAnswer(status) => Some(status),
+        };
+        let report = ReceivedReport {
+            kind,
+            start_date: check.start_date,
+            start_ms: check.start_ms,
+            end_date: check.end_date,
+            revision: check.revision,
+            body: value,
+            stale: false,
+        };
+        self.commit(meta, move |recorder| {
+            if recorder.key_accepted(endpoint, key) {
+                return Answer::duplicate_key(&about);
+            }
+            recorder.accept_key(endpoint, key);
+            let stale = recorder.record_report(report);
+            let summary = if stale {
+                format!("{about} stale")
+            } else {
+                about
+            };
+            Self::final_answer(lost, errors, summary)
+        })
+    }
+
+    /// Heartbeats are not de-duplicated by Idempotency-Key: a repeated one is harmless.
+    pub(super) fn heartbeat(&self, meta: &CallMeta, value: Value) -> Answer {
+        if let Err(errors) = validate::heartbeat(&value) {
+            return self.commit(meta, |_| Answer::rejected(errors, "heartbeat"));
+        }
+        let text = |key: &str| value.get(key).map(Value::to_string).unwrap_or_default();
+        let about = format!(
+            "heartbeat connector={} status={} pendingStates={} pendingReports={} oldestPendingSec={}",
+            text("connectorId"),
+            text("status"),
+            text("pendingStates"),
+            text("pendingReports"),
+            text("oldestPendingSec")
+        );
+        let (errors, lost) = match self.fate(Endpoint::Heartbeat) {
+            Fate::Reject => {
+                let answer =
+                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                return self.commit(meta, |_| answer);
+            }
+            Fate::Deliver(injected) => (injected, None),
+            Fate::LoseAnswer(status) => (Vec::new(), Some(status)),
+        };
+        self.commit(meta, move |recorder| {
+            recorder.record_heartbeat(value);
+            Self::final_answer(lost, errors, about)
+        })
+    }
+}

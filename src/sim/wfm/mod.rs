@@ -1,0 +1,275 @@
+//! `sim wfm`: a CXone WFM server that speaks the connector's wire contract (SPEC §6), written from
+//! the SPEC independently of the client so that it catches the client's mistakes.
+//!
+//! It issues and expires tokens, validates every payload strictly (timestamps, states, required
+//! fields, batch size, the three queue sections), records every accepted item de-duplicated by id,
+//! and answers with faults on demand. Tests and benchmarks start it with [`start`] and assert on
+//! [`Recorded`]; the CLI runs it with [`run_cli`].
+//!
+//! Files: `server.rs` / `ingest.rs` (the routes and the order of checks), [`validate`] (pure body
+//! checks), `record.rs` (what was received), `faults.rs` (what goes wrong on demand), `auth.rs`
+//! (tokens), `answer.rs` (one answer and its log line), `listener.rs` (the port that can be closed
+//! for a connection-refused outage and opened again), `cli.rs` (`sim wfm` in the foreground).
+
+mod answer;
+mod auth;
+mod cli;
+mod faults;
+mod ingest;
+mod listener;
+mod record;
+mod server;
+pub mod validate;
+
+pub use cli::{SimWfmCliArgs, run_cli};
+pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
+pub use record::{
+    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, RequestLogEntry,
+};
+pub use validate::WireError;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::secret::Secret;
+use auth::TokenStore;
+use faults::FaultBook;
+use listener::{Reachability, SwitchableListener};
+use record::Recorder;
+use server::{Settings, Shared, lock};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// How long `shutdown` lets requests in flight finish before it stops the server hard.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long `set_fault` / `clear_faults` wait for the port to close or open.
+const SWITCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to run the simulator.
+#[derive(Clone)]
+pub struct SimWfmOptions {
+    /// The only tenant name `POST /auth/token` accepts.
+    pub tenant_name: String,
+    /// The only access key id accepted.
+    pub access_key_id: String,
+    /// The only access key secret accepted. Never logged.
+    pub access_key_secret: Secret,
+    /// Lifetime of access tokens issued (default 1 h).
+    pub token_lifetime: Duration,
+    /// Lifetime of refresh tokens issued (default 8 h).
+    pub refresh_token_lifetime: Duration,
+    /// Most agent states a non-snapshot batch may carry (default 500, as `wfm.batch_size`).
+    pub max_batch: usize,
+    /// Judges token expiry; a `ManualClock` lets tests expire tokens without waiting.
+    pub clock: SharedClock,
+    /// Where to listen (default `127.0.0.1:0`, a free port).
+    pub listen: SocketAddr,
+    /// Log every request at info and every agent state at info (else requests at debug only).
+    pub verbose: bool,
+    /// Keep every accepted state in [`Recorded::states`] (default). Benchmarks that push millions
+    /// of states may turn it off: de-duplication and counters still work.
+    pub keep_states: bool,
+}
+
+impl Default for SimWfmOptions {
+    fn default() -> Self {
+        SimWfmOptions {
+            tenant_name: "tenant".to_owned(),
+            access_key_id: "key-id".to_owned(),
+            access_key_secret: Secret::new("wfm-secret"),
+            token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(8 * 3600),
+            max_batch: 500,
+            clock: Arc::new(SystemClock),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            verbose: false,
+            keep_states: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for SimWfmOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimWfmOptions")
+            .field("tenant_name", &self.tenant_name)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &self.access_key_secret)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("max_batch", &self.max_batch)
+            .field("listen", &self.listen)
+            .field("verbose", &self.verbose)
+            .field("keep_states", &self.keep_states)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts the simulator on `opts.listen` and returns once it accepts connections.
+pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
+    let (reach, reach_rx) = watch::channel(Reachability::default());
+    let (applied_tx, applied) = watch::channel(0);
+    let (listener, addr) = SwitchableListener::bind(opts.listen, reach_rx, applied_tx)?;
+    let shared = Arc::new(Shared {
+        settings: Settings {
+            tenant_name: opts.tenant_name,
+            access_key_id: opts.access_key_id,
+            access_key_secret: opts.access_key_secret,
+            max_batch: opts.max_batch,
+            verbose: opts.verbose,
+        },
+        clock: opts.clock,
+        tokens: Mutex::new(TokenStore::new(
+            opts.token_lifetime,
+            opts.refresh_token_lifetime,
+        )),
+        faults: Mutex::new(FaultBook::default()),
+        record: watch::Sender::new(Recorder::new(opts.keep_states)),
+    });
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let app = server::router(Arc::clone(&shared));
+    let task = tokio::spawn(async move {
+        // Dropping the handle drops `stop` too, which also ends the server.
+        let stopped = async move {
+            let _ = stop_rx.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            tracing::error!(error = %e, "sim wfm: server failed");
+        }
+    });
+    tracing::debug!(%addr, "sim wfm: listening");
+    Ok(SimWfmHandle {
+        addr,
+        shared,
+        reach,
+        applied,
+        stop,
+        task,
+    })
+}
+
+/// A running simulator. Dropping it stops the server too; [`SimWfmHandle::shutdown`] also waits.
+pub struct SimWfmHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    reach: watch::Sender<Reachability>,
+    applied: watch::Receiver<u64>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl SimWfmHandle {
+    /// `http://127.0.0.1:<port>`: the `wfm.service_url` to give the connector.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A copy of everything recorded so far.
+    pub fn recorded(&self) -> Recorded {
+        self.shared.record.borrow().recorded.clone()
+    }
+
+    /// Reads the record in place, without copying it (e.g. a count in a benchmark loop).
+    pub fn inspect<T>(&self, f: impl FnOnce(&Recorded) -> T) -> T {
+        f(&self.shared.record.borrow().recorded)
+    }
+
+    /// Adds a fault. For [`OutageMode::ConnectionRefused`] it returns once the port is closed and
+    /// open connections are reset.
+    pub async fn set_fault(&self, fault: Fault) {
+        if fault.action == FaultAction::Outage(OutageMode::ConnectionRefused) {
+            self.switch_port(true).await;
+        } else {
+            lock(&self.shared.faults).add(fault);
+        }
+    }
+
+    /// Ends outages of both modes, keeping the other faults; returns once the port listens again.
+    pub async fn end_outage(&self) {
+        lock(&self.shared.faults).remove_outages();
+        self.switch_port(false).await;
+    }
+
+    /// Removes every fault; returns once the port listens again.
+    pub async fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+        self.switch_port(false).await;
+    }
+
+    /// Forgets every access and refresh token: the next data call is `401` until the client gets
+    /// a new token with its access key.
+    pub fn revoke_tokens(&self) {
+        lock(&self.shared.tokens).revoke_all();
+    }
+
+    /// Lifetime of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.tokens).set_lifetime(lifetime);
+    }
+
+    /// Waits until `condition` holds on the record, re-checking it on every recorded change (never
+    /// by polling). Returns `false` if `timeout` passed first; the timeout is only a safety net.
+    pub async fn wait_until<F: Fn(&Recorded) -> bool>(
+        &self,
+        condition: F,
+        timeout: Duration,
+    ) -> bool {
+        let mut changes = self.shared.record.subscribe();
+        // `wait_for` checks the current record first, then again after each change.
+        let waited = changes.wait_for(|recorder| condition(&recorder.recorded));
+        // The match drops the read guard at once, so writers are never held up.
+        matches!(tokio::time::timeout(timeout, waited).await, Ok(Ok(_)))
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 5 s), and waits for the server.
+    pub async fn shutdown(self) {
+        let SimWfmHandle { stop, mut task, .. } = self;
+        let _ = stop.send(());
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+
+    /// A receiver that changes with every recorded change (for the CLI's live output).
+    fn changes(&self) -> watch::Receiver<Recorder> {
+        self.shared.record.subscribe()
+    }
+
+    /// Closes (`refusing`) or reopens the port, and waits until the accept loop has done it.
+    async fn switch_port(&self, refusing: bool) {
+        let mut generation = None;
+        self.reach.send_if_modified(|reach| {
+            if reach.refusing == refusing {
+                return false;
+            }
+            reach.refusing = refusing;
+            reach.generation += 1;
+            if refusing {
+                reach.kills += 1;
+            }
+            generation = Some(reach.generation);
+            true
+        });
+        let Some(generation) = generation else {
+            return;
+        };
+        let mut applied = self.applied.clone();
+        let switched = applied.wait_for(|a| *a >= generation);
+        if tokio::time::timeout(SWITCH_TIMEOUT, switched)
+            .await
+            .is_err()
+        {
+            tracing::warn!(addr = %self.addr, refusing, "sim wfm: the port did not switch in time");
+        }
+    }
+}
