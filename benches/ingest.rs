@@ -21,7 +21,10 @@ fn page_body(start: usize) -> Vec<u8> {
         let step = (i / AGENTS) % 5;
         let task = i / AGENTS / 5;
         let (kind, extra) = match step {
-            0 => ("worker.activity.update", serde_json::json!({"worker_activity_sid":"WAavail","worker_activity_name":"Available"})),
+            0 => (
+                "worker.activity.update",
+                serde_json::json!({"worker_activity_sid":"WAavail","worker_activity_name":"Available"}),
+            ),
             1 => ("reservation.created", serde_json::json!({})),
             2 => ("reservation.accepted", serde_json::json!({})),
             3 => ("reservation.wrapup", serde_json::json!({})),
@@ -58,7 +61,11 @@ fn page_body(start: usize) -> Vec<u8> {
 
 fn main() {
     let bodies: Vec<Vec<u8>> = (0..EVENTS / PAGE).map(|p| page_body(p * PAGE)).collect();
-    let ctx = DeriveContext::new(AgentIdMode::FriendlyName, MediaConfig::default(), Default::default());
+    let ctx = DeriveContext::new(
+        AgentIdMode::FriendlyName,
+        MediaConfig::default(),
+        Default::default(),
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("bench.db")).expect("open");
@@ -79,19 +86,31 @@ fn main() {
     let rows: Vec<(String, String, i64, String)> = bodies
         .iter()
         .flat_map(|b| parse_events_page(b).expect("parse").events)
-        .map(|e| (e.sid, e.event_type, e.event_ms, serde_json::to_string(&e.data).unwrap_or_default()))
+        .map(|e| {
+            (
+                e.sid,
+                e.event_type,
+                e.event_ms,
+                serde_json::to_string(&e.data).unwrap_or_default(),
+            )
+        })
         .collect();
     let t = Instant::now();
     conn.execute_batch("BEGIN").expect("begin");
     {
-        let mut st = conn.prepare("INSERT INTO e VALUES (?1, ?2, ?3, ?4)").expect("prepare");
+        let mut st = conn
+            .prepare("INSERT INTO e VALUES (?1, ?2, ?3, ?4)")
+            .expect("prepare");
         for r in &rows {
-            st.execute(rusqlite::params![r.0, r.1, r.2, r.3]).expect("insert");
+            st.execute(rusqlite::params![r.0, r.1, r.2, r.3])
+                .expect("insert");
         }
     }
     conn.execute_batch("COMMIT").expect("commit");
     let reference = EVENTS as f64 / t.elapsed().as_secs_f64();
-    println!("ingest: {ours:.0} events/s (parse + derive + commit, pages of {PAGE}, {AGENTS} agents)");
+    println!(
+        "ingest: {ours:.0} events/s (parse + derive + commit, pages of {PAGE}, {AGENTS} agents)"
+    );
     println!("reference: {reference:.0} rows/s (raw insert, one transaction)");
     println!("ratio: {:.1} %", 100.0 * ours / reference);
 }

@@ -17,8 +17,8 @@
 //! | Activity `available` | Available | – | – |
 //! | any other Activity | Unavailable | Activity name | – |
 //!
-//! Media type of work in hand: the `[media]` mapping of the task channel; for channels excluded
-//! from queue reports (email, fax) RTA still shows the work, with the channel name as media type.
+//! Media type of work in hand: the `[media]` mapping of the task channel; channels excluded from
+//! queue reports (email, fax) show the work with no media type.
 
 use crate::config::{AgentIdMode, MediaConfig, StateOverride};
 use crate::model::{AcdEvent, AgentState, Millis};
@@ -264,17 +264,16 @@ impl WorkerDerivation {
     }
 }
 
-/// Media type shown in RTA for the task of a reservation event.
+/// Media type shown in RTA for the task of a reservation event: the `[media]` mapping. Channels
+/// excluded from queue reports (email, fax) have none: the state (OnContact…) still shows the work,
+/// and WFM's media types are only voice, chat, sms and web.
 fn rta_media(ev: &AcdEvent, media: &MediaConfig) -> Option<String> {
     let channel = ev.data.str("task_channel_unique_name");
     let refine = ev.data.json_object("task_attributes").and_then(|a| {
         a.get(&media.attribute)
             .and_then(|v| v.as_str().map(str::to_string))
     });
-    media
-        .media_for(channel.as_deref(), refine.as_deref())
-        .or(refine)
-        .or(channel)
+    media.media_for(channel.as_deref(), refine.as_deref())
 }
 
 #[cfg(test)]

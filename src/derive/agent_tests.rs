@@ -138,13 +138,10 @@ fn multitasking_shows_the_earliest_accepted_task_media() {
         state_of(&w),
         (AgentState::OnContact, None, Some("sms".into()))
     );
-    // Excluded channels still show the work in RTA, under the channel name.
+    // Excluded channels still show the work in RTA, with no media type.
     w.apply(&reservation("reservation.created", 7, "WR3", "email"), &c);
     w.apply(&reservation("reservation.completed", 8, "WR2", "sms"), &c);
-    assert_eq!(
-        state_of(&w),
-        (AgentState::Reserved, None, Some("email".into()))
-    );
+    assert_eq!(state_of(&w), (AgentState::Reserved, None, None));
 }
 
 #[test]
