@@ -1,6 +1,11 @@
-//! `replay --from --to [--reports] [--dead-letters]`: re-queue what WFM should get again.
+//! `replay --from --to --reports` and `replay --dead-letters`: re-queue what WFM should get again.
+//! Works on the buffer file, also while the daemon runs: its report pusher picks the new
+//! revisions up within a second.
 
 use super::{EX_IOERR, EX_OK, EX_USAGE, load_config};
+use crate::clock::{parse_rfc3339_ms, rfc3339_ms};
+use crate::daemon::reports::replay_range;
+use crate::report::QueueReportSettings;
 use crate::store::Store;
 use std::path::Path;
 
@@ -19,6 +24,17 @@ pub async fn replay(
         eprintln!("error: replay needs --reports (with --from and --to) and/or --dead-letters");
         return EX_USAGE;
     }
+    let range = if reports {
+        match parse_range(from.as_deref(), to.as_deref()) {
+            Ok(r) => Some(r),
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return EX_USAGE;
+            }
+        }
+    } else {
+        None
+    };
     let mut store = match Store::open(&config.buffer.path) {
         Ok(s) => s,
         Err(e) => {
@@ -26,8 +42,9 @@ pub async fn replay(
             return EX_IOERR;
         }
     };
+    let now = chrono::Utc::now().timestamp_millis();
     if dead_letters {
-        match store.requeue_dead_letters(chrono::Utc::now().timestamp_millis()) {
+        match store.requeue_dead_letters(now) {
             Ok(n) => println!("re-queued {n} dead letters"),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -35,10 +52,53 @@ pub async fn replay(
             }
         }
     }
-    if reports {
-        let _ = (from, to);
-        eprintln!("error: report replay is not available yet");
-        return EX_USAGE;
+    if let Some((from, to)) = range {
+        let settings = QueueReportSettings::from_config(&config.reports, &config.queues);
+        let interval_ms = config.reports.interval.as_millis() as i64;
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} intervals {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let result = replay_range(
+            &mut store,
+            &settings,
+            interval_ms,
+            from,
+            to,
+            now,
+            |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+        );
+        bar.finish_and_clear();
+        match result {
+            Ok(n) => println!(
+                "queued {n} reports for {} .. {} with new revisions",
+                rfc3339_ms(from),
+                rfc3339_ms(to)
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EX_IOERR;
+            }
+        }
     }
     EX_OK
+}
+
+fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<(i64, i64), String> {
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(
+            "replay --reports needs --from and --to (RFC 3339, e.g. 2026-11-20T08:00:00Z)".into(),
+        );
+    };
+    let f =
+        parse_rfc3339_ms(from).ok_or_else(|| format!("--from {from:?} is not an RFC 3339 time"))?;
+    let t = parse_rfc3339_ms(to).ok_or_else(|| format!("--to {to:?} is not an RFC 3339 time"))?;
+    if f >= t {
+        return Err(format!("--from {from} must be before --to {to}"));
+    }
+    Ok((f, t))
 }

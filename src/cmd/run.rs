@@ -4,8 +4,7 @@
 
 use super::{EX_CONFIG, EX_IOERR, EX_OK, init_logging, load_config};
 use crate::clock::SystemClock;
-use crate::daemon::{self, Health, Shared};
-use crate::metrics::Metrics;
+use crate::daemon::{self, Shared};
 use crate::shutdown::{self, ShutdownTrigger};
 use std::path::Path;
 use std::sync::Arc;
@@ -21,14 +20,7 @@ pub async fn run(config_path: &Path) -> u8 {
         Err(code) => return code,
     };
     init_logging(config.log.format, &config.log.level);
-    let shared = Shared {
-        config: Arc::new(config),
-        metrics: Metrics::new(),
-        health: Arc::new(Health::new()),
-        clock: Arc::new(SystemClock),
-        states_ready: Default::default(),
-        reports_ready: Default::default(),
-    };
+    let shared = Shared::new(config, Arc::new(SystemClock));
     run_with(shared).await
 }
 

@@ -51,6 +51,23 @@ pub struct Shared {
     pub states_ready: Arc<Notify>,
     /// Poked when reports were queued.
     pub reports_ready: Arc<Notify>,
+    /// Poked to make the scheduler run now (besides its cron and backstop timer).
+    pub reports_due: Arc<Notify>,
+}
+
+impl Shared {
+    /// Everything shared, from a config and a clock (fresh metrics and health).
+    pub fn new(config: Config, clock: SharedClock) -> Self {
+        Shared {
+            config: Arc::new(config),
+            metrics: Metrics::new(),
+            health: Arc::new(Health::new()),
+            clock,
+            states_ready: Default::default(),
+            reports_ready: Default::default(),
+            reports_due: Default::default(),
+        }
+    }
 }
 
 /// One buffer connection shared by the tasks of one loop.

@@ -106,25 +106,63 @@ pub fn run_due(
     Ok(out)
 }
 
-/// Builds both reports of one interval and queues those whose content changed.
+/// Builds both reports of one interval and queues those whose content changed (all of them when
+/// `force`, as `replay` asks).
 pub fn build_and_queue(
     store: &mut Store,
     settings: &report::QueueReportSettings,
     iv: Interval,
     now: Millis,
 ) -> Result<usize, StoreError> {
+    queue_interval(store, settings, iv, now, false)
+}
+
+fn queue_interval(
+    store: &mut Store,
+    settings: &report::QueueReportSettings,
+    iv: Interval,
+    now: Millis,
+    force: bool,
+) -> Result<usize, StoreError> {
     let bodies = build_interval(store, settings, iv)?;
     let mut queued = 0;
     for (kind, data_json) in bodies {
         let hash = report::content_hash(&data_json);
         let revision = match store.last_report_revision(kind.as_str(), iv.start_ms)? {
-            Some((_, h)) if h == hash => continue,
+            Some((_, h)) if h == hash && !force => continue,
             Some((rev, _)) => rev + 1,
             None => 1,
         };
         let body = envelope_json(iv, revision, &data_json);
         store.enqueue_report(kind.as_str(), iv, revision, &hash, &body, now)?;
         queued += 1;
+    }
+    Ok(queued)
+}
+
+/// `replay --reports`: rebuilds every interval of `[from, to)` (widened to interval boundaries)
+/// and queues both reports with a new revision, changed or not. `progress(done, total)` is called
+/// after each interval.
+pub fn replay_range(
+    store: &mut Store,
+    settings: &report::QueueReportSettings,
+    interval_ms: Millis,
+    from: Millis,
+    to: Millis,
+    now: Millis,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize, StoreError> {
+    let first = Interval::containing(from, interval_ms).start_ms;
+    let last = Interval::containing(to - 1, interval_ms).end_ms;
+    let total = ((last - first) / interval_ms).max(0) as usize;
+    let mut queued = 0;
+    for (i, start_ms) in (first..last).step_by(interval_ms as usize).enumerate() {
+        let iv = Interval {
+            start_ms,
+            end_ms: start_ms + interval_ms,
+        };
+        queued += queue_interval(store, settings, iv, now, true)?;
+        progress(i + 1, total);
     }
     Ok(queued)
 }
@@ -189,6 +227,7 @@ pub async fn run_scheduler(shared: Shared, store: SharedStore, mut shutdown: Shu
         }
         tokio::select! {
             _ = tick_rx.recv() => {}
+            _ = shared.reports_due.notified() => {}
             _ = tokio::time::sleep(backstop) => {}
             _ = shutdown.wait() => break,
         }
