@@ -1,1 +1,0 @@
-//! STUB: TaskRouter simulator (being written).
