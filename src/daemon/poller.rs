@@ -80,11 +80,9 @@ impl<A: AcdSource> Poller<A> {
                 _ = ticker.tick() => {}
                 _ = shutdown.wait() => break,
             }
-            if tokio::time::Instant::now() >= next_reconcile {
-                if let Err(e) = self.reconcile(&mut shutdown).await {
-                    tracing::warn!(error = %e, "reconciliation with the Workers list failed; will retry");
-                }
-                next_reconcile = tokio::time::Instant::now() + cfg.acd.workers_refresh;
+            let reconcile_due = tokio::time::Instant::now() >= next_reconcile;
+            if reconcile_due && let Err(e) = self.refresh_activities(&mut shutdown).await {
+                tracing::warn!(error = %e, "reading the Activities list failed; will retry");
             }
             if shutdown.is_triggered() {
                 break;
@@ -96,6 +94,14 @@ impl<A: AcdSource> Poller<A> {
                     tracing::warn!(error = %e, "ACD poll failed; will retry at the next tick");
                     continue;
                 }
+            }
+            // After the poll: the log then holds every event of the window, and the Workers list
+            // only fills what the feed cannot give.
+            if reconcile_due {
+                if let Err(e) = self.reconcile(&mut shutdown).await {
+                    tracing::warn!(error = %e, "reconciliation with the Workers list failed; will retry");
+                }
+                next_reconcile = tokio::time::Instant::now() + cfg.acd.workers_refresh;
             }
             if first || tokio::time::Instant::now() >= next_snapshot {
                 first = false;
@@ -216,9 +222,8 @@ impl<A: AcdSource> Poller<A> {
         }
     }
 
-    /// Re-reads Activities (availability per Activity) and Workers; synthesises events for workers
-    /// the list knows better than our log.
-    pub async fn reconcile(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
+    /// Re-reads the Activities list (which Activity is `available`).
+    pub async fn refresh_activities(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
         let acts = tokio::select! {
             r = self.acd.activities() => r?,
             _ = shutdown.wait() => return Err(PollError::Shutdown),
@@ -226,14 +231,25 @@ impl<A: AcdSource> Poller<A> {
         let mut ctx = (*self.ctx).clone();
         ctx.activity_available = acts.iter().map(|a| (a.sid.clone(), a.available)).collect();
         self.ctx = Arc::new(ctx);
+        Ok(())
+    }
+
+    /// Re-reads the Workers list; synthesises events for workers the list knows better than our
+    /// log. Only status changes older than the polled window count: newer ones come through the
+    /// Events feed, with their real ids.
+    pub async fn reconcile(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
         let workers = tokio::select! {
             r = self.acd.workers() => r?,
             _ = shutdown.wait() => return Err(PollError::Shutdown),
         };
+        let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
+        let cursor = blocking(&self.store, |s| s.cursor()).await?;
+        let settled_before = cursor.unwrap_or(Millis::MIN) - overlap;
         let known = blocking(&self.store, |s| s.worker_positions()).await?;
         let now = self.shared.clock.now_ms();
         let synthetic: Vec<AcdEvent> = workers
             .iter()
+            .filter(|w| w.date_status_changed_ms.is_none_or(|t| t < settled_before))
             .filter_map(|w| reconciliation_event(w, known.get(&w.sid), now))
             .collect();
         if synthetic.is_empty() {

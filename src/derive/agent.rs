@@ -123,14 +123,16 @@ impl WorkerDerivation {
         if let Some(a) = ev.data.str("worker_attributes") {
             self.attributes = Some(a);
         }
+        // Reservation events carry the worker's Activity too: a worker first seen through one
+        // still gets its Activity.
+        if let Some(sid) = ev.data.str("worker_activity_sid") {
+            self.activity_sid = Some(sid);
+        }
+        if let Some(name) = ev.data.str("worker_activity_name") {
+            self.activity_name = Some(name);
+        }
         let kind = ev.kind();
         if kind.starts_with("worker.") {
-            if let Some(sid) = ev.data.str("worker_activity_sid") {
-                self.activity_sid = Some(sid);
-            }
-            if let Some(name) = ev.data.str("worker_activity_name") {
-                self.activity_name = Some(name);
-            }
             match kind {
                 "worker.deleted" => self.deleted = true,
                 "worker.created" => self.deleted = false,

@@ -83,3 +83,4 @@ pub fn reservation(
         }),
     )
 }
+pub mod e2e;
