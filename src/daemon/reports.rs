@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn last_settled_end_waits_for_the_settle_delay() {
         let s = schedule(15);
-        let t = 1_795_000_500_000 - 1_795_000_500_000 % 900_000; // an interval boundary
+        let t = 1_795_000_500_000; // an interval boundary (a multiple of 15 minutes)
         assert_eq!(s.last_settled_end(t + 119_999), t - 900_000);
         assert_eq!(s.last_settled_end(t + 120_000), t);
     }
