@@ -23,7 +23,7 @@ fn push_changes(env: &Env, n: usize, counter: &mut usize) -> Vec<String> {
         .map(|i| {
             *counter += 1;
             let w = WORKERS[*counter % WORKERS.len()];
-            let act = if (*counter / WORKERS.len()) % 2 == 0 {
+            let act = if (*counter / WORKERS.len()).is_multiple_of(2) {
                 "Break"
             } else {
                 "Available"
