@@ -120,7 +120,7 @@ async fn wfm_outage_loses_nothing_and_sends_each_state_once() {
     let mut ids = Vec::new();
     for i in 0..30i64 {
         let name = ["a1", "a2", "a3"][(i % 3) as usize];
-        let act = if i.is_multiple_of(2) { "Break" } else { "Available" };
+        let act = if i % 2 == 0 { "Break" } else { "Available" };
         ids.push(
             env.acd
                 .push(Script::worker_activity(name, act, t + i * 10))
@@ -244,7 +244,7 @@ fn five_changes(env: &Env) -> Vec<String> {
     let t = now_ms() - 3_000;
     (0..5i64)
         .map(|i| {
-            let act = if i.is_multiple_of(2) { "Break" } else { "Available" };
+            let act = if i % 2 == 0 { "Break" } else { "Available" };
             env.acd
                 .push(Script::worker_activity("frank", act, t + i * 100))
                 .unwrap()
