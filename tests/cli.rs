@@ -134,3 +134,37 @@ fn status_of_a_buffer_that_does_not_exist_yet_is_an_io_error() {
     assert_eq!(out.status.code(), Some(74));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[buffer] path"));
 }
+
+#[test]
+fn replay_needs_a_range_for_reports_and_something_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9");
+    let nothing = bin()
+        .arg("replay")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(nothing.status.code(), Some(64));
+    let no_range = bin()
+        .args(["replay", "--reports", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(no_range.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&no_range.stderr).contains("--from"));
+    let backwards = bin()
+        .args([
+            "replay",
+            "--reports",
+            "--from",
+            "2026-11-20T10:00:00Z",
+            "--to",
+            "2026-11-20T09:00:00Z",
+            "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(backwards.status.code(), Some(64));
+}

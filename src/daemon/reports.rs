@@ -2,7 +2,8 @@
 //!
 //! Scheduling (SPEC §5): intervals are aligned to UTC. `tokio-cron-scheduler` (UTC, 6-field cron)
 //! fires once per interval, `settle_delay` after it closes; a plain timer backs it up, because no
-//! tick may be relied on. Every run — and start-up — builds **every** interval not yet built up to
+//! tick may be relied on. An interval is built only when it is settled *and* the ACD has been
+//! polled past its end: while TaskRouter is unreachable, reports wait rather than go out short. Every run — and start-up — builds **every** interval not yet built up to
 //! the last settled one (so a missed tick, or a connector that was down for hours, costs latency,
 //! never data) and re-builds the intervals of the trailing `resend_window`: an interval whose
 //! content changed since it was last queued (late events) is queued again with `revision + 1`;
@@ -76,7 +77,13 @@ pub fn run_due(
     schedule: &Schedule,
     now: Millis,
 ) -> Result<RunOutcome, StoreError> {
-    let end = schedule.last_settled_end(now);
+    // Settled, and polled: an interval is built only once the ACD has been polled past its end,
+    // so an ACD outage delays reports instead of sending them with contacts missing.
+    let Some(cursor) = store.cursor()? else {
+        return Ok(RunOutcome::default());
+    };
+    let polled_end = cursor.div_euclid(schedule.interval_ms) * schedule.interval_ms;
+    let end = schedule.last_settled_end(now).min(polled_end);
     let built_through: Option<Millis> =
         store.meta(META_BUILT_THROUGH)?.and_then(|v| v.parse().ok());
     let floor = end - schedule.retention_ms;
