@@ -87,7 +87,11 @@ impl World {
     }
 
     fn start(&self) -> Running {
-        let shared = Shared::new(self.config(), Arc::new(self.clock.clone()));
+        self.start_with(self.config())
+    }
+
+    fn start_with(&self, config: Config) -> Running {
+        let shared = Shared::new(config, Arc::new(self.clock.clone()));
         let (trigger, shutdown) = wfm_connector::shutdown::channel();
         let run = daemon::run(shared.clone(), shutdown);
         let task = tokio::spawn(async move {
@@ -526,5 +530,23 @@ async fn replay_requeues_a_range_with_new_revisions() {
     let q = w.report("queue", T0, 2).await;
     assert_eq!(q["revision"], 2);
     w.report("agent-activity", T0, 2).await;
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn first_start_reads_history_from_initial_lookback() {
+    let w = World::new().await;
+    script_interval(&w.acd);
+    // The connector is installed at 10:15:06 with a 20-minute look-back: 10:00–10:15 is covered.
+    w.clock.set(T0 + 15 * MIN + 6_000);
+    let mut cfg = w.config();
+    cfg.acd.initial_lookback = Duration::from_secs(20 * 60);
+    let running = w.start_with(cfg);
+    w.advance_and_report(&running, T0 + 15 * MIN + 6_000).await;
+    let q = w.report("queue", T0, 1).await;
+    assert_eq!(
+        rows_by(&q, "queueReport", "mediaType", "voice")[0]["handled"],
+        1
+    );
     running.stop().await;
 }

@@ -271,7 +271,7 @@ async fn start_cursor_at(db: &Path, at_ms: Millis) -> Result<(), String> {
     let db = db.to_path_buf();
     tokio::task::spawn_blocking(move || {
         crate::store::Store::open(&db)
-            .and_then(|s| s.set_meta(crate::store::META_CURSOR, &at_ms.to_string()))
+            .and_then(|s| s.set_cursor(at_ms))
             .map_err(|e| e.to_string())
     })
     .await

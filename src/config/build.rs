@@ -209,6 +209,12 @@ fn build_acd(raw: RawAcd, ctx: &mut Ctx<'_>) -> Result<AcdConfig, ConfigError> {
             raw.workers_refresh,
             d::WORKERS_REFRESH,
         )?,
+        initial_lookback: ctx.duration(
+            S,
+            "initial_lookback",
+            raw.initial_lookback,
+            d::INITIAL_LOOKBACK,
+        )?,
     })
 }
 

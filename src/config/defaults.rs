@@ -18,6 +18,7 @@ pub const AGENT_ID: &str = "friendly_name";
 pub const PAGE_SIZE: u32 = 1000;
 pub const REQUEST_TIMEOUT: Duration = secs(30);
 pub const WORKERS_REFRESH: Duration = mins(5);
+pub const INITIAL_LOOKBACK: Duration = Duration::ZERO;
 
 pub const BATCH_SIZE: usize = 500;
 pub const HEARTBEAT_INTERVAL: Duration = secs(60);

@@ -74,6 +74,9 @@ pub struct AcdConfig {
     pub request_timeout: Duration,
     /// How often the Workers and Activities lists are re-read to reconcile.
     pub workers_refresh: Duration,
+    /// On the very first start (empty buffer), read the ACD's events from this long ago (at most
+    /// 30 days), so the first reports and segments have their history. 0: from now − overlap.
+    pub initial_lookback: Duration,
 }
 
 /// How the WFM `agentId` is taken from a worker.
@@ -219,6 +222,7 @@ impl Config {
                 page_size: d::PAGE_SIZE,
                 request_timeout: d::REQUEST_TIMEOUT,
                 workers_refresh: d::WORKERS_REFRESH,
+                initial_lookback: d::INITIAL_LOOKBACK,
             },
             wfm: WfmConfig {
                 service_url: wfm_url.trim_end_matches('/').to_string(),

@@ -24,6 +24,7 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
             "page_size",
             "request_timeout",
             "workers_refresh",
+            "initial_lookback",
         ],
     ),
     (
@@ -109,6 +110,7 @@ pub(crate) struct RawAcd {
     pub page_size: Option<Int>,
     pub request_timeout: Option<String>,
     pub workers_refresh: Option<String>,
+    pub initial_lookback: Option<String>,
 }
 
 #[derive(Default, Deserialize)]

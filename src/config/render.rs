@@ -55,6 +55,7 @@ struct AcdView<'a> {
     page_size: u32,
     request_timeout: String,
     workers_refresh: String,
+    initial_lookback: String,
 }
 
 #[derive(Serialize)]
@@ -137,6 +138,7 @@ pub(crate) fn redacted_toml(c: &Config) -> String {
             page_size: c.acd.page_size,
             request_timeout: f(c.acd.request_timeout),
             workers_refresh: f(c.acd.workers_refresh),
+            initial_lookback: f(c.acd.initial_lookback),
         },
         wfm: WfmView {
             service_url: &c.wfm.service_url,

@@ -121,7 +121,8 @@ impl<A: AcdSource> Poller<A> {
         let to = now - now.rem_euclid(1000);
         let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
         let cursor = blocking(&self.store, |s| s.cursor()).await?;
-        let mut from = cursor.unwrap_or(to) - overlap;
+        let lookback = self.shared.config.acd.initial_lookback.as_millis() as Millis;
+        let mut from = cursor.unwrap_or(to - lookback) - overlap;
         let oldest = to - ACD_RETENTION_MS + 60_000;
         if from < oldest {
             tracing::error!(

@@ -183,6 +183,12 @@ impl Store {
         Ok(self.meta(META_CURSOR)?.and_then(|v| v.parse().ok()))
     }
 
+    /// Sets where the next poll starts (used to read history before a first start, e.g. the demo
+    /// and `[acd] initial_lookback`).
+    pub fn set_cursor(&self, at_ms: Millis) -> Result<(), StoreError> {
+        self.set_meta(META_CURSOR, &at_ms.to_string())
+    }
+
     /// Checks that the file accepts writes (for `/readyz`).
     pub fn probe_writable(&self) -> Result<(), StoreError> {
         self.set_meta("probe", "1")
