@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::e2e::{Env, now_ms, received_ids, tail};
+use common::e2e::{Env, now_ms, received_ids, tail, wait_http_status};
 use wfm_connector::clock::rfc3339_ms;
 use wfm_connector::model::AgentState;
 use wfm_connector::sim::acd::{Faults, MalformedKind, ReservationEventKind, Script, TaskEventKind};
@@ -432,4 +432,87 @@ async fn sigterm_stops_cleanly_and_a_restart_resumes_from_the_cursor() {
     assert_eq!(conn.terminate(), Some(0));
     assert!(env.status()["cursor_ms"].as_i64().unwrap() > cursor);
     assert_eq!(env.wfm.recorded().duplicate_states, 0);
+}
+
+#[tokio::test]
+async fn acd_rate_limit_is_retried_after_retry_after_and_polling_continues() {
+    let env = Env::start().await;
+    env.acd.add_worker("jay", "Available").unwrap();
+    env.acd.set_faults(Faults {
+        rate_limit_next: 1,
+        retry_after_secs: 2,
+        ..Faults::default()
+    });
+    let ev = env
+        .acd
+        .push(Script::worker_activity("jay", "Break", now_ms() - 500))
+        .unwrap();
+    let conn = env.spawn();
+    env.wait_wfm("jay's state after the 429", |r| {
+        r.states.iter().any(|s| s.event_id == ev)
+    })
+    .await;
+    let reqs = env.acd.requests();
+    let first_429 = reqs.iter().position(|q| q.status == 429).unwrap();
+    let next = &reqs[first_429 + 1];
+    assert!(
+        next.at_ms - reqs[first_429].at_ms >= 2_000,
+        "next ACD request {} ms after the 429",
+        next.at_ms - reqs[first_429].at_ms
+    );
+    assert_eq!(conn.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn readyz_fails_while_wfm_refuses_us_and_recovers() {
+    let env = Env::start().await;
+    let admin = env.enable_admin();
+    env.acd.add_worker("kim", "Available").unwrap();
+    let conn = env.spawn();
+    wait_http_status(&format!("{admin}/healthz"), 200).await;
+    wait_http_status(&format!("{admin}/readyz"), 200).await;
+    // 403: a configuration problem on the WFM side. Everything stays buffered.
+    env.wfm
+        .set_fault(Fault::status(403, 100_000).on(FaultScope::AgentStates))
+        .await;
+    let ev = env
+        .acd
+        .push(Script::worker_activity("kim", "Break", now_ms()))
+        .unwrap();
+    let body = wait_http_status(&format!("{admin}/readyz"), 503).await;
+    assert!(body.contains("WFM"), "{body}");
+    assert!(env.logs().contains("WFM refuses the connector"));
+    env.wfm.clear_faults().await;
+    env.wait_wfm("kim's state after the 403s", |r| {
+        r.states.iter().any(|s| s.event_id == ev)
+    })
+    .await;
+    wait_http_status(&format!("{admin}/readyz"), 200).await;
+    let metrics = wait_http_status(&format!("{admin}/metrics"), 200).await;
+    assert!(
+        metrics.contains("wfm_connector_states_sent_total"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("wfm_connector_retries_total"));
+    assert_eq!(conn.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn token_is_refreshed_ahead_of_expiry_and_heartbeats_flow() {
+    let env = Env::start().await;
+    // Tokens live 301 s; the connector refreshes 5 min before expiry, so at once.
+    env.wfm
+        .set_token_lifetime(std::time::Duration::from_secs(301));
+    env.acd.add_worker("lee", "Available").unwrap();
+    let conn = env.spawn();
+    env.wait_wfm("a refresh and two heartbeats", |r| {
+        r.refreshes >= 1 && r.heartbeats.len() >= 2
+    })
+    .await;
+    let r = env.wfm.recorded();
+    let hb = &r.heartbeats[r.heartbeats.len() - 1];
+    assert_eq!(hb["acdType"], "TWILIO");
+    assert!(hb["status"] == "OK" || hb["status"] == "DEGRADED");
+    assert!(hb["pendingStates"].is_number());
+    assert_eq!(conn.terminate(), Some(0));
 }

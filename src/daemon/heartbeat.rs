@@ -7,17 +7,16 @@ use crate::clock::rfc3339_ms;
 use crate::shutdown::Shutdown;
 use crate::wfm::WfmClient;
 use crate::wfm::dto::ACD_TYPE;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Sends heartbeats until shutdown.
-pub async fn run(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
-    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the WFM client for heartbeats");
-            return;
-        }
-    };
+pub async fn run(
+    shared: Shared,
+    client: Arc<WfmClient>,
+    store: SharedStore,
+    mut shutdown: Shutdown,
+) {
     let mut ticker = tokio::time::interval(shared.config.wfm.heartbeat_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

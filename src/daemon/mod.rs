@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
+use crate::wfm::WfmClient;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -101,23 +102,42 @@ where
     }
 }
 
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the WFM client: {0}")]
+    Client(crate::wfm::WfmError),
+}
+
 /// Runs the connector until `shutdown` trips. Returns once every loop has stopped and committed.
-pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
+pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), DaemonError> {
     // Open (and migrate) the buffer once before anything starts: a bad path fails here, early.
     let poll_store = open_store(&shared.config)?;
     let push_store = open_store(&shared.config)?;
     let beat_store = open_store(&shared.config)?;
     let report_store = open_store(&shared.config)?;
     let report_push_store = open_store(&shared.config)?;
+    // One WFM client (one token) for every loop.
+    let client = Arc::new(
+        WfmClient::new(&shared.config.wfm, shared.metrics.clone()).map_err(DaemonError::Client)?,
+    );
     crate::systemd::notify_ready();
 
     let poller = tokio::spawn(poller::run(shared.clone(), poll_store, shutdown.clone()));
     let pusher = tokio::spawn(pusher::run_states(
         shared.clone(),
+        client.clone(),
         push_store,
         shutdown.clone(),
     ));
-    let beat = tokio::spawn(heartbeat::run(shared.clone(), beat_store, shutdown.clone()));
+    let beat = tokio::spawn(heartbeat::run(
+        shared.clone(),
+        client.clone(),
+        beat_store,
+        shutdown.clone(),
+    ));
     let scheduler = tokio::spawn(reports::run_scheduler(
         shared.clone(),
         report_store,
@@ -125,6 +145,7 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), StoreError> {
     ));
     let report_pusher = tokio::spawn(reports::run_pusher(
         shared.clone(),
+        client,
         report_push_store,
         shutdown.clone(),
     ));

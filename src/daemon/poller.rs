@@ -209,13 +209,25 @@ impl<A: AcdSource> Poller<A> {
         req: &PageRequest,
         shutdown: &mut Shutdown,
     ) -> Result<crate::acd::EventPage, PollError> {
+        self.with_retry(|| self.acd.events_page(req), shutdown)
+            .await
+    }
+
+    /// Runs one ACD call under the retry policy: backoff with full jitter, `Retry-After`
+    /// honoured (so a 429 pauses every ACD request, not just this one), until shutdown.
+    async fn with_retry<T, F, Fut>(&self, call: F, shutdown: &mut Shutdown) -> Result<T, PollError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AcdError>>,
+    {
         let metrics = self.shared.metrics.clone();
-        let attempt = self.policy.run(
-            || self.acd.events_page(req),
+        let attempt = self.policy.run_until(
+            call,
             |e: &AcdError, d: Duration| {
                 metrics.retries.inc();
                 tracing::warn!(error = %e, retry_in_ms = d.as_millis() as u64, "ACD request failed; retrying");
             },
+            shutdown.clone(),
         );
         tokio::select! {
             r = attempt => r.map_err(PollError::Acd),
@@ -225,10 +237,7 @@ impl<A: AcdSource> Poller<A> {
 
     /// Re-reads the Activities list (which Activity is `available`).
     pub async fn refresh_activities(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
-        let acts = tokio::select! {
-            r = self.acd.activities() => r?,
-            _ = shutdown.wait() => return Err(PollError::Shutdown),
-        };
+        let acts = self.with_retry(|| self.acd.activities(), shutdown).await?;
         let mut ctx = (*self.ctx).clone();
         ctx.activity_available = acts.iter().map(|a| (a.sid.clone(), a.available)).collect();
         self.ctx = Arc::new(ctx);
@@ -239,10 +248,7 @@ impl<A: AcdSource> Poller<A> {
     /// log. Only status changes older than the polled window count: newer ones come through the
     /// Events feed, with their real ids.
     pub async fn reconcile(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
-        let workers = tokio::select! {
-            r = self.acd.workers() => r?,
-            _ = shutdown.wait() => return Err(PollError::Shutdown),
-        };
+        let workers = self.with_retry(|| self.acd.workers(), shutdown).await?;
         let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
         let cursor = blocking(&self.store, |s| s.cursor()).await?;
         let settled_before = cursor.unwrap_or(Millis::MIN) - overlap;

@@ -25,14 +25,12 @@ pub fn delivery_policy(shared: &Shared) -> RetryPolicy {
 }
 
 /// Drains the agent-state outbox until shutdown.
-pub async fn run_states(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
-    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the WFM client");
-            return;
-        }
-    };
+pub async fn run_states(
+    shared: Shared,
+    client: Arc<WfmClient>,
+    store: SharedStore,
+    mut shutdown: Shutdown,
+) {
     let batch_size = shared.config.wfm.batch_size;
     while !shutdown.is_triggered() {
         let claimed = blocking(&store, move |s| s.claim_state_batch(batch_size)).await;

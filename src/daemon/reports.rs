@@ -20,6 +20,7 @@ use crate::report::{self, ReportKind};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::wfm::{Delivery, WfmClient};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -274,14 +275,12 @@ async fn start_cron(
 }
 
 /// Drains the report outbox until shutdown.
-pub async fn run_pusher(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
-    let client = match WfmClient::new(&shared.config.wfm, shared.metrics.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the WFM client for reports");
-            return;
-        }
-    };
+pub async fn run_pusher(
+    shared: Shared,
+    client: Arc<WfmClient>,
+    store: SharedStore,
+    mut shutdown: Shutdown,
+) {
     while !shutdown.is_triggered() {
         let report = match blocking(&store, |s| s.claim_report()).await {
             Ok(Some(r)) => r,

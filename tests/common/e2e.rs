@@ -109,6 +109,21 @@ level = "wfm_connector=debug,warn"
             .expect("chmod config");
     }
 
+    /// Turns the admin endpoint on, on a free loopback port; returns its base URL.
+    pub fn enable_admin(&self) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let text = std::fs::read_to_string(&self.config_path).expect("read config");
+        let text = text.replace(
+            "listen = \"off\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        );
+        std::fs::write(&self.config_path, text).expect("write config");
+        format!("http://127.0.0.1:{port}")
+    }
+
     /// Starts `wfm-connector run`; its stderr (logs) is appended to `log_path`.
     pub fn spawn(&self) -> Connector {
         let log = std::fs::OpenOptions::new()
@@ -158,6 +173,22 @@ level = "wfm_connector=debug,warn"
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|_| panic!("status --json: {}", String::from_utf8_lossy(&out.stderr)))
     }
+}
+
+/// Polls `url` until its status is `want` (a condition wait: each try is a real request).
+pub async fn wait_http_status(url: &str, want: u16) -> String {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(resp) = client.get(url).send().await {
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap_or_default();
+            if status == want {
+                return body;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} never answered {want}");
 }
 
 /// The last `n` lines of a text.
