@@ -168,3 +168,17 @@ fn replay_needs_a_range_for_reports_and_something_to_do() {
         .unwrap();
     assert_eq!(backwards.status.code(), Some(64));
 }
+
+#[test]
+fn run_with_an_unusable_buffer_path_exits_74_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &dir.path().join("buffer.db").display().to_string(),
+        "/proc/no-such-dir/buffer.db",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = bin().arg("run").arg("--config").arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(74));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/proc/no-such-dir/buffer.db"));
+}

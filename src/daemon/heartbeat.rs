@@ -1,5 +1,7 @@
 //! The heartbeat: `POST /heartbeat` every `heartbeat_interval` with what is pending, and the
-//! metrics gauges that come from the buffer. A failed heartbeat is logged and skipped (the next
+//! metrics gauges that come from the buffer. It also does the buffer's housekeeping: once an hour
+//! it prunes what is older than `[buffer] retention` (sent items, raw events, closed segments,
+//! ended tasks, dead letters). A failed heartbeat is logged and skipped (the next
 //! one carries fresh numbers; no retry piles up).
 
 use super::{Shared, SharedStore, blocking};
@@ -10,6 +12,9 @@ use crate::wfm::dto::ACD_TYPE;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// How often the buffer is pruned.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Sends heartbeats until shutdown.
 pub async fn run(
     shared: Shared,
@@ -17,12 +22,22 @@ pub async fn run(
     store: SharedStore,
     mut shutdown: Shutdown,
 ) {
+    let mut next_prune = tokio::time::Instant::now();
     let mut ticker = tokio::time::interval(shared.config.wfm.heartbeat_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = shutdown.wait() => break,
+        }
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+            let before = shared.clock.now_ms() - shared.config.buffer.retention.as_millis() as i64;
+            match blocking(&store, move |s| s.prune(before)).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "pruned the buffer past its retention"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "pruning the buffer failed; will retry"),
+            }
         }
         let status = match blocking(&store, |s| s.status(0)).await {
             Ok(s) => s,
