@@ -33,4 +33,5 @@ pub mod shutdown;
 pub mod sim;
 pub mod store;
 pub mod systemd;
+pub mod transport;
 pub mod wfm;

@@ -6,6 +6,7 @@ use super::{AcdError, AcdSource, ActivityInfo, EventPage, PageRequest, WorkerInf
 use crate::config::AcdConfig;
 use crate::model::Millis;
 use crate::secret::Secret;
+use crate::transport::describe;
 use axum::body::Bytes;
 use std::time::Duration;
 
@@ -124,23 +125,6 @@ pub fn twilio_date(ms: Millis) -> String {
     match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => "1970-01-01T00:00:00Z".to_string(),
-    }
-}
-
-/// A transport error without the URL's query (which never holds secrets, but keep logs short).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "body could not be read"
-    } else {
-        "request failed"
-    };
-    match e.url() {
-        Some(u) => format!("{kind}: {}://{}{}", u.scheme(), u.authority(), u.path()),
-        None => kind.to_string(),
     }
 }
 

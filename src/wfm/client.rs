@@ -15,6 +15,7 @@ use super::{Delivery, WfmError};
 use crate::config::WfmConfig;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
+use crate::transport::describe;
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -199,22 +200,5 @@ fn unavailable_or_config(status: StatusCode, path: &str, resp: &reqwest::Respons
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| crate::retry::parse_retry_after(v, chrono::Utc::now())),
         },
-    }
-}
-
-/// A transport error, described without anything but the URL's scheme, host and path.
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_decode() || e.is_body() {
-        "body could not be read"
-    } else {
-        "request failed"
-    };
-    match e.url() {
-        Some(u) => format!("{kind}: {}://{}{}", u.scheme(), u.authority(), u.path()),
-        None => kind.to_string(),
     }
 }
