@@ -1,3 +1,6 @@
+//! Unit tests of the effective-state derivation (compiled only under `#[cfg(test)]`, from
+//! `agent.rs`).
+
 use super::*;
 use crate::model::EventData;
 

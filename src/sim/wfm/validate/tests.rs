@@ -1,4 +1,5 @@
-//! Unit tests of the body checks, with plain JSON and no server.
+//! Unit tests of the body checks, with plain JSON and no server (compiled only under
+//! `#[cfg(test)]`, from `validate.rs`).
 
 use super::super::record::ReportKind;
 use super::*;
