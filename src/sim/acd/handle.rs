@@ -192,9 +192,7 @@ impl SimAcdHandle {
     /// set through [`SimAcdHandle::set_faults`] or ended by the clock is applied asynchronously).
     pub async fn settled(&self) {
         self.shared.sync_outage();
-        // The listener acknowledges within a scheduling round; the bound only guards against a
-        // server task that died.
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.shared.refuse.settled()).await;
+        self.shared.refuse.settled().await;
     }
 
     /// Every recorded request, oldest first.

@@ -12,7 +12,7 @@
 //!
 //! How the data flows: `centre` or `script` (with `kinds`) write into `world` (the tables and the
 //! compact stored event) and `log` (sorted, paged window query); `state` holds both behind one
-//! lock with the `faults` and the `recorder`. Requests arrive through `listener` (a socket that
+//! lock with the `faults` and the `recorder`. Requests arrive through `sim::listener` (a port that
 //! can refuse) at `server` (faults, auth, routing), which answers from `feed` (Events) or
 //! `tables` (Workers, Activities) using `query` (parameters, page URLs) and `render` (Twilio's
 //! JSON). `sid` makes deterministic sids; `handle` and `cli` are the outside.
@@ -23,7 +23,6 @@ mod faults;
 mod feed;
 mod handle;
 mod kinds;
-mod listener;
 mod log;
 mod query;
 mod recorder;
@@ -44,9 +43,9 @@ pub use script::{Script, ScriptError, ScriptEvent};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::model::Millis;
+use crate::sim::listener::SwitchableListener;
 use centre::{Centre, CentreConfig};
 use faults::{EventDice, FaultState};
-use listener::RefuseSwitch;
 use recorder::Recorder;
 use state::{Shared, SimState};
 use std::net::SocketAddr;
@@ -155,8 +154,8 @@ fn millis(d: Duration) -> Millis {
 /// Starts the simulator: binds, builds the workspace (and the centre, which generates its history
 /// up to the clock's now), serves, and ticks.
 pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
-    let bound = tokio::net::TcpListener::bind(opts.listen).await?;
-    let addr = bound.local_addr()?;
+    let (listener, refuse) = SwitchableListener::bind(opts.listen)?;
+    let addr = listener.addr();
     let now = opts.clock.now_ms();
     let start_ms = now - millis(opts.history);
     let mut world = World::new(opts.seed, &opts.account_sid, &opts.workspace_sid, start_ms);
@@ -185,13 +184,12 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
     let dice = EventDice::new(&opts.faults, opts.seed);
     let mut sim_state = SimState::new(world, centre, dice, millis(opts.retention));
     sim_state.advance_to(now);
-    let refuse = RefuseSwitch::new(false);
     let shared = Arc::new(Shared {
         state: RwLock::new(sim_state),
         faults: Mutex::new(FaultState::new(opts.faults.clone(), opts.seed)),
         recorder: Mutex::new(Recorder::new(opts.request_log_capacity)),
         clock: opts.clock.clone(),
-        refuse: refuse.clone(),
+        refuse,
         base_url: format!("http://{addr}"),
         username: opts.username.clone(),
         password: opts.password.clone(),
@@ -199,7 +197,7 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
     shared.sync_outage();
     let (stop, stopped) = oneshot::channel::<()>();
     let app = server::router(shared.clone());
-    let serve = axum::serve(refuse.listener(bound, addr), app).with_graceful_shutdown(async {
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async {
         let _ = stopped.await;
     });
     let server = tokio::spawn(async move {

@@ -3,12 +3,12 @@
 
 use super::centre::{Centre, Out};
 use super::faults::{EventDice, FaultState, OutageKind};
-use super::listener::RefuseSwitch;
 use super::log::EventLog;
 use super::recorder::Recorder;
 use super::world::World;
 use crate::clock::SharedClock;
 use crate::model::Millis;
+use crate::sim::listener::PortSwitch;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The workspace, its log, and the centre that writes to them (none in scripted mode).
@@ -70,7 +70,8 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultState>,
     pub recorder: Mutex<Recorder>,
     pub clock: SharedClock,
-    pub refuse: RefuseSwitch,
+    /// Closes the port during a `ConnectionRefused` outage.
+    pub refuse: PortSwitch,
     /// `http://127.0.0.1:port`: the prefix of every URL the simulator writes.
     pub base_url: String,
     pub username: String,
@@ -108,6 +109,6 @@ impl Shared {
     pub fn sync_outage(&self) {
         let now = self.clock.now_ms();
         let refusing = self.faults().outage(now) == Some(OutageKind::ConnectionRefused);
-        self.refuse.set(refusing);
+        self.refuse.set_refusing(refusing);
     }
 }

@@ -8,15 +8,14 @@
 //!
 //! Files: `server.rs` / `ingest.rs` (the routes and the order of checks), [`validate`] (pure body
 //! checks), `record.rs` (what was received), `faults.rs` (what goes wrong on demand), `auth.rs`
-//! (tokens), `answer.rs` (one answer and its log line), `listener.rs` (the port that can be closed
-//! for a connection-refused outage and opened again), `cli.rs` (`sim wfm` in the foreground).
+//! (tokens), `answer.rs` (one answer and its log line), `cli.rs` (`sim wfm` in the foreground).
+//! The port that closes for a connection-refused outage is `sim::listener`, shared with `sim acd`.
 
 mod answer;
 mod auth;
 mod cli;
 mod faults;
 mod ingest;
-mod listener;
 mod record;
 mod server;
 pub mod validate;
@@ -30,9 +29,9 @@ pub use validate::WireError;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::secret::Secret;
+use crate::sim::listener::{PortSwitch, SwitchableListener};
 use auth::TokenStore;
 use faults::FaultBook;
-use listener::{Reachability, SwitchableListener};
 use record::Recorder;
 use server::{Settings, Shared, lock};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -43,8 +42,6 @@ use tokio::task::JoinHandle;
 
 /// How long `shutdown` lets requests in flight finish before it stops the server hard.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// How long `set_fault` / `clear_faults` wait for the port to close or open.
-const SWITCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How to run the simulator.
 #[derive(Clone)]
@@ -107,9 +104,8 @@ impl std::fmt::Debug for SimWfmOptions {
 
 /// Starts the simulator on `opts.listen` and returns once it accepts connections.
 pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
-    let (reach, reach_rx) = watch::channel(Reachability::default());
-    let (applied_tx, applied) = watch::channel(0);
-    let (listener, addr) = SwitchableListener::bind(opts.listen, reach_rx, applied_tx)?;
+    let (listener, port) = SwitchableListener::bind(opts.listen)?;
+    let addr = listener.addr();
     let shared = Arc::new(Shared {
         settings: Settings {
             tenant_name: opts.tenant_name,
@@ -144,8 +140,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
     Ok(SimWfmHandle {
         addr,
         shared,
-        reach,
-        applied,
+        port,
         stop,
         task,
     })
@@ -155,8 +150,8 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
 pub struct SimWfmHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    reach: watch::Sender<Reachability>,
-    applied: watch::Receiver<u64>,
+    /// Closes the port for a connection-refused outage.
+    port: PortSwitch,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -185,7 +180,7 @@ impl SimWfmHandle {
     /// open connections are reset.
     pub async fn set_fault(&self, fault: Fault) {
         if fault.action == FaultAction::Outage(OutageMode::ConnectionRefused) {
-            self.switch_port(true).await;
+            self.port.switch(true).await;
         } else {
             lock(&self.shared.faults).add(fault);
         }
@@ -194,13 +189,13 @@ impl SimWfmHandle {
     /// Ends outages of both modes, keeping the other faults; returns once the port listens again.
     pub async fn end_outage(&self) {
         lock(&self.shared.faults).remove_outages();
-        self.switch_port(false).await;
+        self.port.switch(false).await;
     }
 
     /// Removes every fault; returns once the port listens again.
     pub async fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
-        self.switch_port(false).await;
+        self.port.switch(false).await;
     }
 
     /// Forgets every access and refresh token: the next data call is `401` until the client gets
@@ -243,33 +238,5 @@ impl SimWfmHandle {
     /// A receiver that changes with every recorded change (for the CLI's live output).
     fn changes(&self) -> watch::Receiver<Recorder> {
         self.shared.record.subscribe()
-    }
-
-    /// Closes (`refusing`) or reopens the port, and waits until the accept loop has done it.
-    async fn switch_port(&self, refusing: bool) {
-        let mut generation = None;
-        self.reach.send_if_modified(|reach| {
-            if reach.refusing == refusing {
-                return false;
-            }
-            reach.refusing = refusing;
-            reach.generation += 1;
-            if refusing {
-                reach.kills += 1;
-            }
-            generation = Some(reach.generation);
-            true
-        });
-        let Some(generation) = generation else {
-            return;
-        };
-        let mut applied = self.applied.clone();
-        let switched = applied.wait_for(|a| *a >= generation);
-        if tokio::time::timeout(SWITCH_TIMEOUT, switched)
-            .await
-            .is_err()
-        {
-            tracing::warn!(addr = %self.addr, refusing, "sim wfm: the port did not switch in time");
-        }
     }
 }
