@@ -516,3 +516,39 @@ async fn token_is_refreshed_ahead_of_expiry_and_heartbeats_flow() {
     assert!(hb["pendingStates"].is_number());
     assert_eq!(conn.terminate(), Some(0));
 }
+
+#[tokio::test]
+async fn a_gap_longer_than_taskrouter_keeps_events_is_logged_as_data_loss_and_answered_with_a_snapshot()
+ {
+    let env = Env::start().await;
+    env.acd.add_worker("mo", "Available").unwrap();
+    // The buffer says the connector last polled 31 days ago.
+    let store = wfm_connector::store::Store::open(&env.buffer_path()).unwrap();
+    store.set_cursor(now_ms() - 31 * 24 * 3600 * 1000).unwrap();
+    drop(store);
+    let conn = env.spawn();
+    env.wait_wfm("a snapshot", |r| !r.snapshots.is_empty())
+        .await;
+    assert_eq!(conn.terminate(), Some(0));
+    let logs = env.logs();
+    assert!(logs.contains("data loss"), "{}", tail(&logs, 20));
+    // Polling resumed from what TaskRouter still has, not from 31 days ago.
+    let first = env
+        .acd
+        .requests()
+        .into_iter()
+        .find(|q| q.path_and_query.contains("/Events"))
+        .unwrap();
+    let start = first
+        .path_and_query
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("StartDate="))
+        .unwrap()
+        .replace("%3A", ":");
+    let start_ms = wfm_connector::clock::parse_rfc3339_ms(&start).unwrap();
+    assert!(
+        start_ms > now_ms() - 30 * 24 * 3600 * 1000,
+        "asked from {start}"
+    );
+    assert!(env.status()["cursor_ms"].as_i64().unwrap() > now_ms() - 60_000);
+}

@@ -23,7 +23,10 @@ pub async fn run(
     mut shutdown: Shutdown,
 ) {
     let mut next_prune = tokio::time::Instant::now();
-    let mut ticker = tokio::time::interval(shared.config.wfm.heartbeat_interval);
+    // The first beat after one interval: at start-up nothing has been polled yet, and a beat
+    // would only say DEGRADED.
+    let every = shared.config.wfm.heartbeat_interval;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
