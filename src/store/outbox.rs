@@ -136,14 +136,21 @@ impl Store {
                 StateBatchKind::States => "state",
                 StateBatchKind::Snapshot => "snapshot",
             };
-            for (index, error) in rejected {
-                let target = match batch.kind {
-                    StateBatchKind::States => index,
-                    // A snapshot is one row; an item error dead-letters the snapshot row.
-                    StateBatchKind::Snapshot => &0,
-                };
-                if let (Some(id), Some(body)) = (batch.ids.get(*target), batch.bodies.get(*target))
-                {
+            // A snapshot is one row: item errors dead-letter that row once, with every error.
+            let grouped: Vec<(usize, String)> = match batch.kind {
+                StateBatchKind::States => rejected.to_vec(),
+                StateBatchKind::Snapshot if rejected.is_empty() => Vec::new(),
+                StateBatchKind::Snapshot => vec![(
+                    0,
+                    rejected
+                        .iter()
+                        .map(|(i, e)| format!("item {i}: {e}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )],
+            };
+            for (index, error) in &grouped {
+                if let (Some(id), Some(body)) = (batch.ids.get(*index), batch.bodies.get(*index)) {
                     dead.execute(params![kind, id, body, error, now_ms])
                         .map_err(|e| super::wrap(&self.path, e))?;
                 }
