@@ -193,3 +193,65 @@ async fn kill_9_mid_stream_loses_nothing_and_never_sends_a_state_under_two_ids()
         r.duplicate_states
     );
 }
+
+/// A long WFM outage under a steady stream of state changes, then recovery: every state arrives,
+/// once, in order. `WFM_SOAK_OUTAGE_SECS=3600 cargo test --release --test e2e_crash -- --ignored
+/// --nocapture` for the hour-long run (default 60 s).
+#[tokio::test]
+#[ignore]
+async fn long_wfm_outage_soak_loses_nothing() {
+    let secs: u64 = std::env::var("WFM_SOAK_OUTAGE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let env = Env::start().await;
+    for w in WORKERS {
+        env.acd.add_worker(w, "Available").unwrap();
+    }
+    let conn = env.spawn();
+    env.wait_wfm("start-up snapshot", |r| !r.snapshots.is_empty())
+        .await;
+    env.wfm
+        .set_fault(wfm_connector::sim::wfm::Fault::outage())
+        .await;
+    let mut counter = 0;
+    let mut pushed = Vec::new();
+    let started = std::time::Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    while started.elapsed() < Duration::from_secs(secs) {
+        ticker.tick().await;
+        pushed.extend(push_changes(&env, 4, &mut counter));
+    }
+    let outage_503s = env
+        .wfm
+        .recorded()
+        .requests
+        .iter()
+        .filter(|q| q.status == 503)
+        .count();
+    env.wfm.end_outage().await;
+    let recovered = std::time::Instant::now();
+    let want = pushed.clone();
+    let all = env
+        .wfm
+        .wait_until(
+            move |r| {
+                let got: HashSet<String> = received_ids(r).into_iter().collect();
+                want.iter().all(|id| got.contains(id))
+            },
+            Duration::from_secs(600),
+        )
+        .await;
+    assert!(all, "not every state arrived after the outage");
+    let drained = recovered.elapsed();
+    assert_eq!(conn.terminate(), Some(0));
+    let r = env.wfm.recorded();
+    assert_eq!(r.out_of_order_states, 0);
+    eprintln!(
+        "outage {secs} s: {} states buffered, {outage_503s} requests refused during the outage, \
+         drained {:?} after WFM returned, {} duplicates re-sent (same id)",
+        pushed.len(),
+        drained,
+        r.duplicate_states
+    );
+}
