@@ -552,3 +552,29 @@ async fn a_gap_longer_than_taskrouter_keeps_events_is_logged_as_data_loss_and_an
     );
     assert!(env.status()["cursor_ms"].as_i64().unwrap() > now_ms() - 60_000);
 }
+
+#[tokio::test]
+async fn json_logs_are_one_json_object_per_line() {
+    let env = Env::start().await;
+    let text = std::fs::read_to_string(&env.config_path)
+        .unwrap()
+        .replace("[log]\n", "[log]\nformat = \"json\"\n");
+    std::fs::write(&env.config_path, text).unwrap();
+    env.acd.add_worker("nia", "Available").unwrap();
+    let ev = env
+        .acd
+        .push(Script::worker_activity("nia", "Break", now_ms() - 500))
+        .unwrap();
+    let conn = env.spawn();
+    env.wait_wfm("nia's state", |r| r.states.iter().any(|s| s.event_id == ev))
+        .await;
+    assert_eq!(conn.terminate(), Some(0));
+    let logs = env.logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v.get("level").is_some(), "{line}");
+    }
+}
