@@ -160,7 +160,8 @@ async fn paging_follows_next_page_url_and_returns_each_event_once() {
 }
 
 #[tokio::test]
-async fn events_window_includes_start_and_excludes_end() {
+async fn events_window_includes_start_and_end_as_twilio_documents() {
+    // Twilio: StartDate "on or after", EndDate "on or before".
     let clock = ManualClock::new(t0() + HOUR);
     let sim = scripted(&clock).await;
     let end = t0() + 10 * MINUTE;
@@ -176,7 +177,7 @@ async fn events_window_includes_start_and_excludes_end() {
     };
     assert_eq!(
         times(events_in(&sim, t0(), end).await),
-        vec![end - 1, t0() + 500, t0()]
+        vec![end, end - 1, t0() + 500, t0()]
     );
 
     // Whole seconds and fractional seconds are both accepted.
@@ -187,7 +188,7 @@ async fn events_window_includes_start_and_excludes_end() {
     let page = get_json(&sim, &resource_url(&sim, "Events", &query)).await;
     assert_eq!(
         times(page["events"].as_array().unwrap().clone()),
-        vec![end - 1, t0() + 500]
+        vec![end, end - 1, t0() + 500]
     );
 
     let bad = get(&sim, &resource_url(&sim, "Events", "StartDate=yesterday")).await;

@@ -128,6 +128,11 @@ pub fn twilio_date(ms: Millis) -> String {
     }
 }
 
+/// `ms` rounded up to a whole second: the `EndDate` that covers every event up to `ms`.
+pub fn ceil_second(ms: Millis) -> Millis {
+    ms + (1000 - ms.rem_euclid(1000)).rem_euclid(1000)
+}
+
 impl AcdSource for TwilioClient {
     async fn events_page(&self, req: &PageRequest) -> Result<EventPage, AcdError> {
         let body = match req {
@@ -136,7 +141,7 @@ impl AcdSource for TwilioClient {
                     &self.list_url("Events"),
                     &[
                         ("StartDate", twilio_date(*from_ms)),
-                        ("EndDate", twilio_date(*to_ms)),
+                        ("EndDate", twilio_date(ceil_second(*to_ms))),
                         ("PageSize", self.page_size.to_string()),
                     ],
                 )
@@ -163,5 +168,7 @@ mod tests {
     #[test]
     fn dates_are_whole_seconds_utc() {
         assert_eq!(twilio_date(1_763_633_700_999), "2025-11-20T10:15:00Z");
+        assert_eq!(ceil_second(1_763_633_700_001), 1_763_633_701_000);
+        assert_eq!(ceil_second(1_763_633_700_000), 1_763_633_700_000);
     }
 }

@@ -117,8 +117,10 @@ impl<A: AcdSource> Poller<A> {
     /// One poll: every page of `[cursor − overlap, now)`, each committed as it arrives.
     pub async fn poll_once(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
         let now = self.shared.clock.now_ms();
-        // Whole seconds: TaskRouter dates have no milliseconds.
-        let to = now - now.rem_euclid(1000);
+        // The window ends now: the cursor moves to the moment of the request, and the client asks
+        // TaskRouter up to the next whole second (its dates have no milliseconds and `EndDate` is
+        // inclusive), so an event of the current second is read by this poll, not the next one.
+        let to = now;
         let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
         let cursor = blocking(&self.store, |s| s.cursor()).await?;
         let lookback = self.shared.config.acd.initial_lookback.as_millis() as Millis;

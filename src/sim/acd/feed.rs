@@ -117,8 +117,9 @@ pub(crate) fn events(shared: &Shared, params: &Params, uri: &Uri, now: Millis) -
             .map_err(|_| Some(format!("Invalid Minutes {text:?}")))?,
     };
     let start_ms = date("StartDate")?.unwrap_or(now - minutes * 60_000);
-    // The end is exclusive; without EndDate the window includes "now", frozen in the page URLs.
-    let end_ms = date("EndDate")?.unwrap_or(now + 1);
+    // Twilio's EndDate is inclusive (events on or before it); the window's end is exclusive.
+    // Without EndDate the window includes "now", frozen in the page URLs.
+    let end_ms = date("EndDate")?.unwrap_or(now).saturating_add(1);
     let cursor = match params.get("PageToken") {
         None => Cursor::First,
         Some(token) => {
@@ -162,7 +163,7 @@ pub(crate) fn events(shared: &Shared, params: &Params, uri: &Uri, now: Millis) -
     drop(state);
     let mut fixed = vec![
         ("StartDate", crate::clock::rfc3339_ms(start_ms)),
-        ("EndDate", crate::clock::rfc3339_ms(end_ms)),
+        ("EndDate", crate::clock::rfc3339_ms(end_ms - 1)),
     ];
     fixed.extend(filter.keys.iter().cloned());
     let links = PageLinks {
