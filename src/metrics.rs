@@ -23,6 +23,9 @@ pub struct Metrics {
     pub last_poll_timestamp_seconds: Gauge,
     pub last_push_timestamp_seconds: Gauge,
     pub push_latency_seconds: Histogram,
+    pub events_quarantined: Counter,
+    pub agents_without_id: Counter,
+    pub acd_concurrent_requests: Gauge,
 }
 
 impl Default for Metrics {
@@ -48,6 +51,9 @@ impl Metrics {
             last_poll_timestamp_seconds: Gauge::default(),
             last_push_timestamp_seconds: Gauge::default(),
             push_latency_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            events_quarantined: Counter::default(),
+            agents_without_id: Counter::default(),
+            acd_concurrent_requests: Gauge::default(),
         };
         r.register(
             "events_ingested",
@@ -108,6 +114,21 @@ impl Metrics {
             "push_latency_seconds",
             "Duration of WFM delivery requests",
             m.push_latency_seconds.clone(),
+        );
+        r.register(
+            "events_quarantined",
+            "ACD events dated too far in the future to derive (kept, not derived)",
+            m.events_quarantined.clone(),
+        );
+        r.register(
+            "agents_without_id",
+            "Workers skipped because the configured agent_id attribute is missing",
+            m.agents_without_id.clone(),
+        );
+        r.register(
+            "acd_concurrent_requests",
+            "Twilio-Concurrent-Requests of the last TaskRouter response",
+            m.acd_concurrent_requests.clone(),
         );
         Metrics {
             registry: Arc::new(r),

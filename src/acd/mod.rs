@@ -64,6 +64,10 @@ pub enum AcdError {
     Auth(u16),
     #[error("ACD sent a body that is not the expected JSON: {0}")]
     Malformed(String),
+    /// A `next_page_url` that does not name a page of this workspace's list (no path, another
+    /// workspace): never followed, so credentials only ever go to the configured base URL.
+    #[error("TaskRouter sent a next_page_url this connector will not follow: {0}")]
+    BadNextPage(String),
 }
 
 impl RetryHint for AcdError {
@@ -71,7 +75,7 @@ impl RetryHint for AcdError {
         match self {
             AcdError::Transport(_) | AcdError::Malformed(_) => true,
             AcdError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            AcdError::Auth(_) => false,
+            AcdError::Auth(_) | AcdError::BadNextPage(_) => false,
         }
     }
     fn retry_after(&self) -> Option<Duration> {

@@ -47,16 +47,19 @@ impl TwilioClient {
     }
 
     /// Twilio's `next_page_url` is absolute. We only ever send credentials to the configured
-    /// base URL, so keep its path and query and put them on our base.
-    fn follow(&self, next: &str) -> String {
+    /// base URL, so keep its path and query and put them on our base. A URL with no path, or one
+    /// outside this workspace's lists, is refused ([`AcdError::BadNextPage`], naming the URL
+    /// without any user-info part).
+    fn follow(&self, next: &str) -> Result<String, AcdError> {
         let rest = match next.find("://") {
-            Some(i) => match next[i + 3..].find('/') {
-                Some(j) => &next[i + 3 + j..],
-                None => "/",
-            },
-            None => next,
+            Some(i) => next[i + 3..].find('/').map(|j| &next[i + 3 + j..]),
+            None => next.starts_with('/').then_some(next),
         };
-        format!("{}{rest}", self.base_url)
+        let prefix = format!("/v1/Workspaces/{}/", self.workspace_sid);
+        match rest {
+            Some(rest) if rest.starts_with(&prefix) => Ok(format!("{}{rest}", self.base_url)),
+            _ => Err(AcdError::BadNextPage(redact_userinfo(next))),
+        }
     }
 
     async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<Bytes, AcdError> {
@@ -110,10 +113,23 @@ impl TwilioClient {
             let (items, next) = parse(&body)?;
             out.extend(items);
             match next {
-                Some(n) => body = self.get(&self.follow(&n), &[]).await?,
+                Some(n) => body = self.get(&self.follow(&n)?, &[]).await?,
                 None => return Ok(out),
             }
         }
+    }
+}
+
+/// `scheme://user:pass@host/…` → `scheme://host/…` (what an error message may show of a URL).
+fn redact_userinfo(url: &str) -> String {
+    let Some(i) = url.find("://") else {
+        return url.to_string();
+    };
+    let after = &url[i + 3..];
+    let authority_end = after.find('/').unwrap_or(after.len());
+    match after[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..i + 3], &after[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -147,7 +163,7 @@ impl AcdSource for TwilioClient {
                 )
                 .await?
             }
-            PageRequest::Next(url) => self.get(&self.follow(url), &[]).await?,
+            PageRequest::Next(url) => self.get(&self.follow(url)?, &[]).await?,
         };
         parse_events_page(&body)
     }
@@ -164,6 +180,38 @@ impl AcdSource for TwilioClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client() -> TwilioClient {
+        let mut cfg = crate::config::Config::for_tests(
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            std::path::Path::new("b.db"),
+        )
+        .acd;
+        cfg.workspace_sid = "WS1".into();
+        TwilioClient::new(&cfg).unwrap()
+    }
+
+    #[test]
+    fn next_page_urls_are_rebased_or_refused() {
+        let c = client();
+        assert_eq!(
+            c.follow("https://taskrouter.twilio.com/v1/Workspaces/WS1/Events?PageToken=PA1")
+                .unwrap(),
+            "http://127.0.0.1:1/v1/Workspaces/WS1/Events?PageToken=PA1"
+        );
+        for bad in [
+            "https://evil.example.com",
+            "https://evil.example.com/",
+            "https://u:secret@evil.example.com/other",
+            "/v1/Workspaces/WS2/Events",
+            "",
+        ] {
+            let e = c.follow(bad).unwrap_err().to_string();
+            assert!(e.contains("next_page_url"), "{e}");
+            assert!(!e.contains("secret"), "{e}");
+        }
+    }
 
     #[test]
     fn dates_are_whole_seconds_utc() {

@@ -53,8 +53,45 @@ pub async fn replay(
         }
     }
     if let Some((from, to)) = range {
-        let settings = QueueReportSettings::from_config(&config.reports, &config.queues);
         let interval_ms = config.reports.interval.as_millis() as i64;
+        let observed = match store.observed_from() {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EX_IOERR;
+            }
+        };
+        let Some(observed) = observed else {
+            eprintln!(
+                "error: replay --reports refused: this buffer has not polled TaskRouter yet, so it \
+                 holds no observed history to report"
+            );
+            return EX_USAGE;
+        };
+        let first = crate::daemon::reports::first_whole_interval(observed, interval_ms);
+        if to <= first {
+            eprintln!(
+                "error: replay --reports refused: {} .. {} lies before observed history, which \
+                 begins at {} (the first whole interval is {}); the buffer saw nothing of it, and \
+                 sending it would overwrite what WFM holds for that time with empty reports",
+                rfc3339_ms(from),
+                rfc3339_ms(to),
+                rfc3339_ms(observed),
+                rfc3339_ms(first)
+            );
+            return EX_USAGE;
+        }
+        let from = if from < first {
+            eprintln!(
+                "note: observed history begins at {}: replaying from {} (the first whole interval)",
+                rfc3339_ms(observed),
+                rfc3339_ms(first)
+            );
+            first
+        } else {
+            from
+        };
+        let settings = QueueReportSettings::from_config(&config.reports, &config.queues);
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} intervals {msg}")

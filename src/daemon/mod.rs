@@ -8,6 +8,7 @@ pub mod heartbeat;
 pub mod poller;
 pub mod pusher;
 pub mod reports;
+pub mod window;
 
 use crate::clock::SharedClock;
 use crate::config::Config;

@@ -1,8 +1,9 @@
 //! The poller: ACD → buffer. One poll at a time, never overlapping.
 //!
-//! Every `poll_interval` it asks TaskRouter for the events of `[cursor − overlap, now)`, page by
-//! page; each page commits with what it derives; the last page also moves the cursor to `now`.
-//! Events seen before are ignored by sid, so the overlap costs nothing but catches late events.
+//! Every `poll_interval` it asks TaskRouter for the events of `[cursor − overlap, now]`, in
+//! windows that are each ingested oldest first and committed with the cursor move
+//! ([`super::window`]). Events seen before are ignored by sid, so the overlap costs nothing but
+//! catches late events.
 //! Every `workers_refresh` (and at start-up) it re-reads Activities and Workers to reconcile: a
 //! worker whose state the list knows to be newer than our log gets a synthetic event (`SN…` sid,
 //! derived from the worker, Activity and time, so two connectors make the same one). At start-up
@@ -44,11 +45,17 @@ pub async fn run(shared: Shared, store: SharedStore, shutdown: Shutdown) {
 
 /// The poll loop over any [`AcdSource`].
 pub struct Poller<A: AcdSource> {
-    shared: Shared,
-    store: SharedStore,
+    pub(crate) shared: Shared,
+    pub(crate) store: SharedStore,
     acd: A,
-    ctx: Arc<DeriveContext>,
+    pub(crate) ctx: Arc<DeriveContext>,
     policy: RetryPolicy,
+    /// The length of the next catch-up window ([`super::window`]).
+    pub(crate) window_ms: Millis,
+    /// Whether the buffer is known to record where observed history begins.
+    observing: bool,
+    /// The interval (number) the last poll reached, to wake the scheduler when it changes.
+    polled_interval: Millis,
 }
 
 impl<A: AcdSource> Poller<A> {
@@ -65,6 +72,9 @@ impl<A: AcdSource> Poller<A> {
             acd,
             ctx,
             policy,
+            window_ms: super::window::FIRST_WINDOW_MS,
+            observing: false,
+            polled_interval: Millis::MIN,
         }
     }
 
@@ -114,18 +124,16 @@ impl<A: AcdSource> Poller<A> {
         tracing::info!("poller stopped");
     }
 
-    /// One poll: every page of `[cursor − overlap, now)`, each committed as it arrives.
+    /// One poll: `[cursor − overlap, now]`, walked in windows ([`super::window`]). A first start
+    /// records where observed history begins before it asks for anything.
     pub async fn poll_once(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
         let now = self.shared.clock.now_ms();
-        // The window ends now: the cursor moves to the moment of the request, and the client asks
-        // TaskRouter up to the next whole second (its dates have no milliseconds and `EndDate` is
-        // inclusive), so an event of the current second is read by this poll, not the next one.
-        let to = now;
         let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
         let cursor = blocking(&self.store, |s| s.cursor()).await?;
         let lookback = self.shared.config.acd.initial_lookback.as_millis() as Millis;
-        let mut from = cursor.unwrap_or(to - lookback) - overlap;
-        let oldest = to - ACD_RETENTION_MS + 60_000;
+        let mut from = cursor.unwrap_or(now - lookback) - overlap;
+        let oldest = now - ACD_RETENTION_MS + 60_000;
+        let mut snapshot = false;
         if from < oldest {
             tracing::error!(
                 cursor_ms = cursor,
@@ -134,61 +142,15 @@ impl<A: AcdSource> Poller<A> {
                 crate::clock::rfc3339_ms(oldest)
             );
             from = oldest;
-            self.queue_snapshot().await?;
+            snapshot = true;
         }
-        let mut req = PageRequest::First {
-            from_ms: from,
-            to_ms: to,
-        };
-        loop {
-            let page = self.fetch(&req, shutdown).await?;
-            if page.skipped > 0 {
-                tracing::warn!(
-                    skipped = page.skipped,
-                    "skipped unreadable events in an ACD page"
-                );
-                self.shared
-                    .metrics
-                    .events_skipped
-                    .inc_by(page.skipped as u64);
-            }
-            let last = page.next.is_none();
-            let events = page.events;
-            let ctx = self.ctx.clone();
-            let clock_now = self.shared.clock.now_ms();
-            let out = blocking(&self.store, move |s| {
-                s.ingest(&events, last.then_some(to), &ctx, clock_now)
-            })
-            .await;
-            let out = match out {
-                Ok(o) => {
-                    self.shared
-                        .health
-                        .buffer_writable
-                        .store(true, Ordering::Relaxed);
-                    o
-                }
-                Err(e) => {
-                    if e.is_io() {
-                        self.shared
-                            .health
-                            .buffer_writable
-                            .store(false, Ordering::Relaxed);
-                    }
-                    return Err(e.into());
-                }
-            };
-            self.shared
-                .metrics
-                .events_ingested
-                .inc_by(out.new_events as u64);
-            if out.states_queued > 0 {
-                self.shared.states_ready.notify_one();
-            }
-            match page.next {
-                Some(url) => req = PageRequest::Next(url),
-                None => break,
-            }
+        if !self.observing {
+            super::window::begin_observation(&self.store, from, overlap).await?;
+            self.observing = true;
+        }
+        snapshot |= self.walk(from, now, shutdown).await?;
+        if snapshot {
+            self.queue_snapshot().await?;
         }
         self.shared
             .health
@@ -198,15 +160,26 @@ impl<A: AcdSource> Poller<A> {
             .metrics
             .last_poll_timestamp_seconds
             .set(now / 1000);
-        let _ = blocking(&self.store, move |s| {
+        // The scheduler builds an interval only once the ACD was polled past its end: tell it
+        // as soon as a poll crosses an interval boundary, instead of waiting for its next tick.
+        let interval = self.shared.config.reports.interval.as_millis().max(1) as Millis;
+        let polled_end = now.div_euclid(interval);
+        if polled_end != self.polled_interval {
+            self.polled_interval = polled_end;
+            self.shared.reports_due.notify_one();
+        }
+        if let Err(e) = blocking(&self.store, move |s| {
             s.set_meta("last_poll_ms", &now.to_string())
         })
-        .await;
+        .await
+        {
+            tracing::warn!(error = %e, "could not record the time of the last poll");
+        }
         Ok(())
     }
 
     /// One page, retried with backoff (429 / 5xx / malformed) until it comes or shutdown trips.
-    async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         req: &PageRequest,
         shutdown: &mut Shutdown,
@@ -268,12 +241,28 @@ impl<A: AcdSource> Poller<A> {
             workers = synthetic.len(),
             "reconciled workers from the Workers list"
         );
-        let ctx = self.ctx.clone();
+        let mut ctx = (*self.ctx).clone();
+        ctx.accept_until = now + crate::store::ingest::FUTURE_TOLERANCE_MS;
         let out = blocking(&self.store, move |s| s.ingest(&synthetic, None, &ctx, now)).await?;
+        self.note_quarantined(out.quarantined);
         if out.states_queued > 0 {
             self.shared.states_ready.notify_one();
         }
         Ok(())
+    }
+
+    /// Logs and counts events dated too far in the future to derive.
+    pub(crate) fn note_quarantined(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.shared.metrics.events_quarantined.inc_by(n as u64);
+        tracing::warn!(
+            events = n,
+            tolerance_s = crate::store::ingest::FUTURE_TOLERANCE_MS / 1000,
+            "events dated in the future beyond the tolerance: kept in the buffer's \
+             quarantined_events table, not derived (check the clocks)"
+        );
     }
 
     /// Queues a snapshot of every agent's current state.

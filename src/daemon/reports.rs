@@ -85,18 +85,23 @@ pub fn run_due(
     };
     let polled_end = cursor.div_euclid(schedule.interval_ms) * schedule.interval_ms;
     let end = schedule.last_settled_end(now).min(polled_end);
+    // Observed history only: nothing that ends before the first poll's StartDate, and not the
+    // interval it falls in (partly observed: a wrong count is worse than a late one).
+    let Some(observed) = store.observed_from()? else {
+        return Ok(RunOutcome::default());
+    };
+    let first_whole = first_whole_interval(observed, schedule.interval_ms);
     let built_through: Option<Millis> =
         store.meta(META_BUILT_THROUGH)?.and_then(|v| v.parse().ok());
     let floor = end - schedule.retention_ms;
     let start = match built_through {
         Some(t) => t.min(end - schedule.resend_window_ms),
-        None => match store.earliest_event_ms()? {
-            Some(first) => Interval::containing(first, schedule.interval_ms).start_ms,
-            None => end - schedule.interval_ms,
-        },
+        None => first_whole,
     }
     .max(floor);
-    let start = Interval::containing(start, schedule.interval_ms).start_ms;
+    let start = Interval::containing(start, schedule.interval_ms)
+        .start_ms
+        .max(first_whole);
     let mut out = RunOutcome::default();
     let mut t = start;
     while t + schedule.interval_ms <= end {
@@ -112,6 +117,16 @@ pub fn run_due(
         store.set_meta(META_BUILT_THROUGH, &end.to_string())?;
     }
     Ok(out)
+}
+
+/// The start of the first interval wholly inside observed history (which begins at `observed`).
+pub fn first_whole_interval(observed: Millis, interval_ms: Millis) -> Millis {
+    let start = Interval::containing(observed, interval_ms).start_ms;
+    if start == observed {
+        start
+    } else {
+        start + interval_ms
+    }
 }
 
 /// Builds both reports of one interval and queues those whose content changed (all of them when
@@ -160,8 +175,12 @@ pub fn replay_range(
     now: Millis,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<usize, StoreError> {
-    let first = Interval::containing(from, interval_ms).start_ms;
-    let last = Interval::containing(to - 1, interval_ms).end_ms;
+    let mut first = Interval::containing(from, interval_ms).start_ms;
+    if let Some(observed) = store.observed_from()? {
+        // Never before observed history (see `run_due`); `replay` says so before it calls this.
+        first = first.max(first_whole_interval(observed, interval_ms));
+    }
+    let last = Interval::containing(to - 1, interval_ms).end_ms.max(first);
     let total = ((last - first) / interval_ms).max(0) as usize;
     let mut queued = 0;
     for (i, start_ms) in (first..last).step_by(interval_ms as usize).enumerate() {
@@ -193,7 +212,15 @@ pub fn build_interval(
 ) -> Result<Vec<(ReportKind, String)>, StoreError> {
     // From one millisecond before the start: a segment that ended exactly at the start is
     // reported in this interval.
-    let segments = store.segments_overlapping(iv.start_ms - 1, iv.end_ms)?;
+    let mut segments = store.segments_overlapping(iv.start_ms - 1, iv.end_ms)?;
+    // A segment that began before observed history (an agent Offline since last week, known from
+    // the Workers list) is clipped at the observation start: that is all we saw of it.
+    if let Some(observed) = store.observed_from()? {
+        segments.retain(|s| s.end_ms.is_none_or(|e| e > observed));
+        for s in &mut segments {
+            s.start_ms = s.start_ms.max(observed);
+        }
+    }
     let tasks = store.tasks_ended_in(iv)?;
     let reservations = store.reservations_in(iv)?;
     let activity = report::agent_activity(&segments, iv);

@@ -35,6 +35,13 @@ pub struct DeriveContext {
     pub logged_out_activities: Vec<String>,
     /// Activity sid → available, from the Activities list.
     pub activity_available: HashMap<String, bool>,
+    /// State changes that began before this go to history only, not to real time (a catch-up
+    /// after a very long gap; see `daemon::window`). `Millis::MIN`: every change goes to RTA.
+    pub rta_not_before: Millis,
+    /// Events dated after this are quarantined, not derived (a bad clock, a bad record: one
+    /// event dated 2100 would otherwise freeze its agent's real time). `Millis::MAX`: no limit;
+    /// the poller sets it to its clock plus `store::ingest::FUTURE_TOLERANCE_MS`.
+    pub accept_until: Millis,
 }
 
 impl DeriveContext {
@@ -49,6 +56,8 @@ impl DeriveContext {
             states,
             logged_out_activities: vec!["Offline".to_string()],
             activity_available: HashMap::new(),
+            rta_not_before: Millis::MIN,
+            accept_until: Millis::MAX,
         }
     }
 }

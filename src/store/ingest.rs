@@ -36,7 +36,18 @@ pub struct IngestOutcome {
     pub rederived_workers: usize,
     /// Tasks (re-)derived.
     pub tasks_derived: usize,
+    /// State changes kept out of real time because they began before `ctx.rta_not_before`.
+    pub states_too_old: usize,
+    /// Events dated after `ctx.accept_until`: kept in the `quarantined_events` table, never
+    /// derived.
+    pub quarantined: usize,
 }
+
+/// How far past the connector's clock an event may be dated and still be derived
+/// (`DeriveContext::accept_until`). An event beyond it (a bad clock, a bad record) would otherwise
+/// freeze its agent's real time: RTA only takes states newer than the present, and nothing is
+/// newer than the year 2100.
+pub const FUTURE_TOLERANCE_MS: Millis = 5 * 60_000;
 
 /// The present of one segment: where it starts and what it says.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +118,20 @@ fn ingest_tx(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(sq)?;
+        let mut quarantine = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO quarantined_events (sid, event_type, event_ms, data, ingested_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(sq)?;
         for ev in events {
+            if ev.event_ms > ctx.accept_until {
+                let data = serde_json::to_string(&ev.data)?;
+                out.quarantined += quarantine
+                    .execute(params![ev.sid, ev.event_type, ev.event_ms, data, now_ms])
+                    .map_err(sq)?;
+                continue;
+            }
             let worker = worker_of(ev);
             let task = ev.data.str("task_sid").filter(|s| !s.is_empty());
             let data = serde_json::to_string(&ev.data)?;
@@ -146,6 +170,10 @@ fn ingest_tx(
         }
     }
 
+    // A catch-up after a very long gap: history only for what began too long ago.
+    let before = queued.len();
+    queued.retain(|r| r.state_start_ms >= ctx.rta_not_before);
+    out.states_too_old = before - queued.len();
     // Real time in ACD order across the page.
     queued.sort_by(|a, b| (a.state_start_ms, &a.event_id).cmp(&(b.state_start_ms, &b.event_id)));
     {

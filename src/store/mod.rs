@@ -189,6 +189,34 @@ impl Store {
         self.set_meta(META_CURSOR, &at_ms.to_string())
     }
 
+    /// Where observed history begins: the first poll's `StartDate` (SPEC §5). No report interval
+    /// that ends before it is ever built; segments that began before it are clipped to it.
+    pub fn observed_from(&self) -> Result<Option<Millis>, StoreError> {
+        Ok(self.meta(META_OBSERVED_FROM)?.and_then(|v| v.parse().ok()))
+    }
+
+    /// Records where observed history begins, once: a later call never moves it. When the buffer
+    /// has no cursor yet (a first start), the cursor is set in the same transaction to
+    /// `first_cursor`, so the first poll and every retry of it start at the same point.
+    pub fn begin_observation(
+        &mut self,
+        observed_from: Millis,
+        first_cursor: Millis,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(|e| wrap(&self.path, e))?;
+        for (key, value) in [
+            (META_OBSERVED_FROM, observed_from),
+            (META_CURSOR, first_cursor),
+        ] {
+            tx.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES (?1, ?2)",
+                params![key, value.to_string()],
+            )
+            .map_err(|e| wrap(&self.path, e))?;
+        }
+        tx.commit().map_err(|e| wrap(&self.path, e))
+    }
+
     /// Checks that the file accepts writes (for `/readyz`).
     pub fn probe_writable(&self) -> Result<(), StoreError> {
         self.set_meta("probe", "1")
@@ -207,6 +235,7 @@ impl Store {
             "DELETE FROM tasks WHERE ended_ms IS NOT NULL AND ended_ms < ?1",
             "DELETE FROM reservations WHERE created_ms < ?1 AND outcome_ms IS NOT NULL",
             "DELETE FROM dead_letters WHERE created_ms < ?1",
+            "DELETE FROM quarantined_events WHERE ingested_ms < ?1",
         ] {
             n += tx
                 .execute(sql, [before_ms])
@@ -218,6 +247,7 @@ impl Store {
 }
 
 pub(crate) const META_CURSOR: &str = "cursor_ms";
+pub(crate) const META_OBSERVED_FROM: &str = "observed_from_ms";
 
 pub(crate) fn wrap(path: &Path, e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {

@@ -115,4 +115,21 @@ CREATE TABLE dead_letters (
     created_ms INTEGER NOT NULL
 );
 "#,
+    // v2: where observed history begins. A buffer written before this version starts its
+    // observation at its earliest real (not reconciled, `SN…`) event, so nothing it already
+    // reported changes; a fresh buffer records it at its first poll.
+    r#"
+INSERT OR IGNORE INTO meta(key, value)
+SELECT 'observed_from_ms', CAST(MIN(event_ms) AS TEXT) FROM acd_events
+WHERE sid NOT LIKE 'SN%' HAVING COUNT(*) > 0;
+
+-- Events dated too far in the future to derive (kept for the record, never derived).
+CREATE TABLE quarantined_events (
+    sid         TEXT PRIMARY KEY,
+    event_type  TEXT NOT NULL,
+    event_ms    INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    ingested_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];

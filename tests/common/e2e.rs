@@ -131,6 +131,9 @@ level = "wfm_connector=debug,warn"
             .append(true)
             .open(&self.log_path)
             .expect("open log");
+        let log_offset = std::fs::metadata(&self.log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let child = Command::new(env!("CARGO_BIN_EXE_wfm-connector"))
             .arg("run")
             .arg("--config")
@@ -140,7 +143,11 @@ level = "wfm_connector=debug,warn"
             .stderr(Stdio::from(log))
             .spawn()
             .expect("spawn connector");
-        Connector { child }
+        Connector {
+            child,
+            log_path: self.log_path.clone(),
+            log_offset,
+        }
     }
 
     pub fn logs(&self) -> String {
@@ -200,11 +207,34 @@ pub fn tail(text: &str, n: usize) -> String {
 /// A running connector process.
 pub struct Connector {
     pub child: Child,
+    log_path: PathBuf,
+    /// Where this process's lines begin in the shared log file.
+    log_offset: usize,
 }
 
 impl Connector {
-    /// SIGTERM, then waits for the exit; returns the exit code.
+    /// Waits until this process has installed its signal handlers (it logs "wfm-connector
+    /// starting" right after), so a SIGTERM is a clean stop and not the default kill.
+    pub fn wait_started(&self) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let text = std::fs::read(&self.log_path).unwrap_or_default();
+            let mine =
+                String::from_utf8_lossy(&text[self.log_offset.min(text.len())..]).into_owned();
+            if mine.contains("wfm-connector starting") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the connector never started:\n{mine}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM (once the process is up), then waits for the exit; returns the exit code.
     pub fn terminate(mut self) -> Option<i32> {
+        self.wait_started();
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         self.child.wait().ok().and_then(|s| s.code())
