@@ -26,6 +26,7 @@ pub struct Metrics {
     pub events_quarantined: Counter,
     pub agents_without_id: Counter,
     pub acd_concurrent_requests: Gauge,
+    pub acd_rate_limit_remaining: Gauge,
 }
 
 impl Default for Metrics {
@@ -54,6 +55,7 @@ impl Metrics {
             events_quarantined: Counter::default(),
             agents_without_id: Counter::default(),
             acd_concurrent_requests: Gauge::default(),
+            acd_rate_limit_remaining: Gauge::default(),
         };
         r.register(
             "events_ingested",
@@ -129,6 +131,11 @@ impl Metrics {
             "acd_concurrent_requests",
             "Twilio-Concurrent-Requests of the last TaskRouter response",
             m.acd_concurrent_requests.clone(),
+        );
+        r.register(
+            "acd_rate_limit_remaining",
+            "X-Rate-Limit-Remaining of the last TaskRouter response",
+            m.acd_rate_limit_remaining.clone(),
         );
         Metrics {
             registry: Arc::new(r),

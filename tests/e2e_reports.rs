@@ -550,3 +550,83 @@ async fn first_start_reads_history_from_initial_lookback() {
     );
     running.stop().await;
 }
+
+/// Issue 6: a first start against a workspace whose agents last changed status a week ago.
+/// Reconciliation puts alice's Offline at T0 − 7 d; observed history begins at the first poll's
+/// StartDate (start 10:07 − 60 s overlap = 10:06). Nothing before 10:15 — the first whole
+/// interval — is built or sent; her Offline segment is clipped at 10:06.
+#[tokio::test]
+async fn first_start_sends_nothing_before_observed_history_and_clips_older_segments() {
+    let w = World::new().await;
+    w.clock.set(T0 - 7 * 24 * 60 * MIN);
+    w.acd.add_worker("alice", "Offline").unwrap();
+    let start = T0 + 7 * MIN;
+    w.clock.set(start);
+    let running = w.start();
+    w.advance_and_report(&running, start).await;
+    w.acd
+        .push(Script::worker_activity("alice", "Available", T0 + 20 * MIN))
+        .unwrap();
+    // 10:15:06: the 10:00 interval is settled but only partly observed: not sent.
+    w.advance_and_report(&running, T0 + 15 * MIN + 6_000).await;
+    w.advance_and_report(&running, T0 + 30 * MIN + 6_000).await;
+    let activity = w.report("agent-activity", T0 + 15 * MIN, 1).await;
+    w.report("queue", T0 + 15 * MIN, 1).await;
+    let alice: Vec<(&str, &str, &str)> = activity["reportData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["agentId"] == "alice")
+        .map(|r| {
+            (
+                r["state"].as_str().unwrap(),
+                r["start"].as_str().unwrap(),
+                r["end"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let (observed, twenty) = (rfc3339_ms(T0 + 6 * MIN), rfc3339_ms(T0 + 20 * MIN));
+    assert_eq!(
+        alice,
+        vec![("LoggedOut", observed.as_str(), twenty.as_str())],
+        "clipped at the observation start, not a week long"
+    );
+    let r = w.wfm.recorded();
+    let starts: std::collections::BTreeSet<&str> =
+        r.reports.iter().map(|x| x.start_date.as_str()).collect();
+    let first = rfc3339_ms(T0 + 15 * MIN);
+    assert_eq!(
+        starts.into_iter().collect::<Vec<_>>(),
+        vec![first.as_str()],
+        "only the first whole interval after the start"
+    );
+    running.stop().await;
+
+    // A restart an hour later: the catch-up never reaches back before observed history either.
+    w.clock.set(T0 + 90 * MIN);
+    let running = w.start();
+    w.advance_and_report(&running, T0 + 90 * MIN + 6_000).await;
+    w.report("agent-activity", T0 + 75 * MIN, 1).await;
+    let r = w.wfm.recorded();
+    let earliest = r.reports.iter().map(|x| x.start_date.clone()).min();
+    assert_eq!(earliest, Some(first));
+    running.stop().await;
+}
+
+/// Issue 6: the first report of a first start goes out when its interval is settled and polled,
+/// not at the scheduler's next tick: the poller wakes the scheduler when it crosses a boundary.
+#[tokio::test]
+async fn the_first_report_is_built_as_soon_as_its_interval_is_polled() {
+    let w = World::new().await;
+    let running = w.start_polled().await;
+    script_interval(&w.acd);
+    // Move the clock past the settle delay, and only wait for the poll: no explicit scheduler
+    // poke (`advance_and_report` pokes it; from here on this test must not).
+    w.clock.set(T0 + 15 * MIN + 6_000);
+    let health = running.shared.health.clone();
+    while health.last_poll_ms.load(Ordering::SeqCst) < T0 + 15 * MIN + 6_000 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w.report("queue", T0, 1).await;
+    running.stop().await;
+}

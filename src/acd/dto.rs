@@ -28,21 +28,29 @@ pub fn parse_workers_page(body: &[u8]) -> Result<(Vec<WorkerInfo>, Option<String
     let root = parse_root(body)?;
     let workers = list(&root, "workers")?
         .iter()
-        .filter_map(|w| {
-            Some(WorkerInfo {
-                sid: w.get("sid")?.as_str()?.to_string(),
-                friendly_name: text(w, "friendly_name").unwrap_or_default(),
-                activity_sid: text(w, "activity_sid"),
-                activity_name: text(w, "activity_name"),
-                available: boolish(w.get("available")).unwrap_or(false),
-                attributes: text(w, "attributes"),
-                date_status_changed_ms: text(w, "date_status_changed")
-                    .as_deref()
-                    .and_then(parse_twilio_date),
-            })
-        })
+        .filter_map(worker_info)
         .collect();
     Ok((workers, next_page_url(&root)))
+}
+
+/// Parses the body of `GET …/Workers/{sid}` (the only place TaskRouter shows `attributes`).
+pub fn parse_worker(body: &[u8]) -> Result<WorkerInfo, AcdError> {
+    let root = parse_root(body)?;
+    worker_info(&root).ok_or_else(|| AcdError::Malformed("a worker without a sid".into()))
+}
+
+fn worker_info(w: &Value) -> Option<WorkerInfo> {
+    Some(WorkerInfo {
+        sid: w.get("sid")?.as_str()?.to_string(),
+        friendly_name: text(w, "friendly_name").unwrap_or_default(),
+        activity_sid: text(w, "activity_sid"),
+        activity_name: text(w, "activity_name"),
+        available: boolish(w.get("available")).unwrap_or(false),
+        attributes: text(w, "attributes"),
+        date_status_changed_ms: text(w, "date_status_changed")
+            .as_deref()
+            .and_then(parse_twilio_date),
+    })
 }
 
 /// Parses one Activities page body.

@@ -98,4 +98,7 @@ pub trait AcdSource: Send + Sync + 'static {
     fn workers(&self) -> impl Future<Output = Result<Vec<WorkerInfo>, AcdError>> + Send;
     /// The whole Activities list.
     fn activities(&self) -> impl Future<Output = Result<Vec<ActivityInfo>, AcdError>> + Send;
+    /// `GET …/Workers/{sid}` for each sid, a few at a time: the only view of a worker with its
+    /// `attributes` (the list shows them as null). A worker that could not be read is left out.
+    fn fetch_workers(&self, sids: Vec<String>) -> impl Future<Output = Vec<WorkerInfo>> + Send;
 }

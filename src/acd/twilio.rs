@@ -1,7 +1,7 @@
 //! TaskRouter v1 over HTTPS: Events (windowed, paged by `next_page_url`), Workers, Activities.
 //! HTTP Basic auth with an API key (or Account SID + Auth Token).
 
-use super::dto::{parse_activities_page, parse_events_page, parse_workers_page};
+use super::dto::{parse_activities_page, parse_events_page, parse_worker, parse_workers_page};
 use super::{AcdError, AcdSource, ActivityInfo, EventPage, PageRequest, WorkerInfo};
 use crate::config::AcdConfig;
 use crate::model::Millis;
@@ -19,7 +19,11 @@ pub struct TwilioClient {
     username: String,
     password: Secret,
     page_size: u32,
+    metrics: Option<crate::metrics::Metrics>,
 }
+
+/// Workers read at once by [`AcdSource::fetch_workers`] (TaskRouter limits concurrent requests).
+const FETCH_CONCURRENCY: usize = 4;
 
 impl TwilioClient {
     pub fn new(cfg: &AcdConfig) -> Result<Self, AcdError> {
@@ -36,7 +40,46 @@ impl TwilioClient {
             username: cfg.username.clone(),
             password: cfg.password.clone(),
             page_size: cfg.page_size.clamp(1, 1000),
+            metrics: None,
         })
+    }
+
+    /// Reports TaskRouter's usage headers (`X-Rate-Limit-Remaining`, `Twilio-Concurrent-Requests`)
+    /// as gauges.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Watches the usage headers Twilio sends: TaskRouter's `X-Rate-Limit-Remaining` /
+    /// `X-Rate-Limit-Limit` (per method) and the account's `Twilio-Concurrent-Requests`.
+    fn watch_usage(&self, headers: &reqwest::header::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        let remaining = number("X-Rate-Limit-Remaining");
+        let limit = number("X-Rate-Limit-Limit");
+        if let Some(m) = &self.metrics {
+            if let Some(r) = remaining {
+                m.acd_rate_limit_remaining.set(r);
+            }
+            if let Some(c) = number("Twilio-Concurrent-Requests") {
+                m.acd_concurrent_requests.set(c);
+            }
+        }
+        // Nearly used up: under a tenth of the limit (or under 10 when the limit is not given).
+        if let Some(left) = remaining
+            && left < limit.map_or(10, |l| (l / 10).max(1))
+        {
+            tracing::warn!(
+                remaining = left,
+                limit,
+                "TaskRouter rate limit nearly used up"
+            );
+        }
     }
 
     fn list_url(&self, resource: &str) -> String {
@@ -87,15 +130,7 @@ impl TwilioClient {
                 retry_after,
             });
         }
-        if let Some(left) = resp
-            .headers()
-            .get("X-Rate-Limit-Remaining")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            && left < 10
-        {
-            tracing::warn!(remaining = left, "TaskRouter rate limit nearly used up");
-        }
+        self.watch_usage(resp.headers());
         resp.bytes()
             .await
             .map_err(|e| AcdError::Transport(describe(&e)))
@@ -174,6 +209,34 @@ impl AcdSource for TwilioClient {
 
     async fn activities(&self) -> Result<Vec<ActivityInfo>, AcdError> {
         self.all_pages("Activities", parse_activities_page).await
+    }
+
+    async fn fetch_workers(&self, sids: Vec<String>) -> Vec<WorkerInfo> {
+        let mut set = tokio::task::JoinSet::new();
+        let mut out = Vec::with_capacity(sids.len());
+        let mut sids = sids.into_iter();
+        loop {
+            while set.len() < FETCH_CONCURRENCY {
+                let Some(sid) = sids.next() else { break };
+                let client = self.clone();
+                set.spawn(async move {
+                    let url = client.list_url(&format!("Workers/{sid}"));
+                    let read = match client.get(&url, &[]).await {
+                        Ok(body) => parse_worker(&body),
+                        Err(e) => Err(e),
+                    };
+                    read.map_err(|e| (sid, e))
+                });
+            }
+            match set.join_next().await {
+                Some(Ok(Ok(w))) => out.push(w),
+                Some(Ok(Err((sid, e)))) => {
+                    tracing::warn!(worker = %sid, error = %e, "could not read a worker's attributes");
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "a worker fetch failed"),
+                None => return out,
+            }
+        }
     }
 }
 

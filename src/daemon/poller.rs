@@ -12,12 +12,14 @@
 use super::{Shared, SharedStore, blocking};
 use crate::acd::twilio::TwilioClient;
 use crate::acd::{AcdError, AcdSource, PageRequest, WorkerInfo};
+use crate::config::AgentIdMode;
 use crate::derive::agent::DeriveContext;
 use crate::ids::stable_id;
 use crate::model::{AcdEvent, EventData, Millis};
 use crate::retry::RetryPolicy;
 use crate::shutdown::Shutdown;
 use crate::wfm::dto::AgentStateItem;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -34,7 +36,7 @@ pub fn derive_context(shared: &Shared) -> DeriveContext {
 /// Runs the poller with the TaskRouter client until shutdown.
 pub async fn run(shared: Shared, store: SharedStore, shutdown: Shutdown) {
     let acd = match TwilioClient::new(&shared.config.acd) {
-        Ok(c) => c,
+        Ok(c) => c.with_metrics(shared.metrics.clone()),
         Err(e) => {
             tracing::error!(error = %e, "cannot build the TaskRouter client");
             return;
@@ -56,6 +58,8 @@ pub struct Poller<A: AcdSource> {
     observing: bool,
     /// The interval (number) the last poll reached, to wake the scheduler when it changes.
     polled_interval: Millis,
+    /// Workers already logged as having no `agent_id` (logged once each).
+    unidentified: BTreeSet<String>,
 }
 
 impl<A: AcdSource> Poller<A> {
@@ -75,6 +79,7 @@ impl<A: AcdSource> Poller<A> {
             window_ms: super::window::FIRST_WINDOW_MS,
             observing: false,
             polled_interval: Millis::MIN,
+            unidentified: BTreeSet::new(),
         }
     }
 
@@ -100,6 +105,8 @@ impl<A: AcdSource> Poller<A> {
             match self.poll_once(&mut shutdown).await {
                 Ok(()) => {}
                 Err(PollError::Shutdown) => break,
+                // Logged once by the window commit when the buffer started refusing writes.
+                Err(PollError::Store(e)) if e.is_io() => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "ACD poll failed; will retry at the next tick");
                     continue;
@@ -229,9 +236,27 @@ impl<A: AcdSource> Poller<A> {
         let settled_before = cursor.unwrap_or(Millis::MIN) - overlap;
         let known = blocking(&self.store, |s| s.worker_positions()).await?;
         let now = self.shared.clock.now_ms();
-        let synthetic: Vec<AcdEvent> = workers
-            .iter()
+        let mut needed: Vec<WorkerInfo> = workers
+            .into_iter()
             .filter(|w| w.date_status_changed_ms.is_none_or(|t| t < settled_before))
+            .filter(|w| reconciliation_event(w, known.get(&w.sid), now).is_some())
+            .collect();
+        if matches!(self.ctx.agent_id_mode, AgentIdMode::Attribute(_)) && !needed.is_empty() {
+            // The list shows `attributes` as null: read each worker the mode needs.
+            let sids = needed.iter().map(|w| w.sid.clone()).collect();
+            let fetched: HashMap<String, WorkerInfo> = self
+                .acd
+                .fetch_workers(sids)
+                .await
+                .into_iter()
+                .map(|w| (w.sid.clone(), w))
+                .collect();
+            for w in &mut needed {
+                w.attributes = fetched.get(&w.sid).and_then(|f| f.attributes.clone());
+            }
+        }
+        let synthetic: Vec<AcdEvent> = needed
+            .iter()
             .filter_map(|w| reconciliation_event(w, known.get(&w.sid), now))
             .collect();
         if synthetic.is_empty() {
@@ -245,6 +270,7 @@ impl<A: AcdSource> Poller<A> {
         ctx.accept_until = now + crate::store::ingest::FUTURE_TOLERANCE_MS;
         let out = blocking(&self.store, move |s| s.ingest(&synthetic, None, &ctx, now)).await?;
         self.note_quarantined(out.quarantined);
+        self.note_unidentified(&out.unidentified_workers);
         if out.states_queued > 0 {
             self.shared.states_ready.notify_one();
         }
@@ -265,6 +291,22 @@ impl<A: AcdSource> Poller<A> {
         );
     }
 
+    /// Logs once per worker, and counts, the workers kept out of WFM because the configured
+    /// `agent_id` is unknown for them (never a fallback id).
+    pub(crate) fn note_unidentified(&mut self, workers: &BTreeSet<String>) {
+        for w in workers {
+            if self.unidentified.insert(w.clone()) {
+                self.shared.metrics.agents_without_id.inc();
+                tracing::warn!(
+                    worker = %w,
+                    agent_id = ?self.ctx.agent_id_mode,
+                    "worker has no value for the configured agent_id; it is not sent to WFM \
+                     (set the attribute in TaskRouter, or change [acd] agent_id)"
+                );
+            }
+        }
+    }
+
     /// Queues a snapshot of every agent's current state.
     pub async fn queue_snapshot(&self) -> Result<(), PollError> {
         let now = self.shared.clock.now_ms();
@@ -272,6 +314,7 @@ impl<A: AcdSource> Poller<A> {
             let states = s.current_states()?;
             let items: Vec<AgentStateItem> = states
                 .iter()
+                .filter(|r| !r.agent_id.is_empty())
                 .map(|r| {
                     let mut item = AgentStateItem::from(r);
                     item.event_id = stable_id("S", &[&r.event_id, &r.worker_sid]);

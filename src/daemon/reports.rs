@@ -221,10 +221,14 @@ pub fn build_interval(
             s.start_ms = s.start_ms.max(observed);
         }
     }
+    // An agent whose configured identity is unknown (empty id) is never reported under another.
+    segments.retain(|s| !s.agent_id.is_empty());
     let tasks = store.tasks_ended_in(iv)?;
-    let reservations = store.reservations_in(iv)?;
+    let mut reservations = store.reservations_in(iv)?;
+    reservations.retain(|r| !r.agent_id.is_empty());
     let activity = report::agent_activity(&segments, iv);
-    let queue = report::queue_report(&tasks, &reservations, &segments, iv, settings);
+    let mut queue = report::queue_report(&tasks, &reservations, &segments, iv, settings);
+    queue.agent_queue_report.retain(|r| !r.agent_id.is_empty());
     Ok(vec![
         (ReportKind::AgentActivity, serde_json::to_string(&activity)?),
         (ReportKind::Queue, serde_json::to_string(&queue)?),

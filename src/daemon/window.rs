@@ -63,6 +63,7 @@ impl<A: AcdSource> Poller<A> {
     ) -> Result<bool, PollError> {
         let mut from = start;
         let mut any_too_old = false;
+        let mut windows = 0usize;
         loop {
             let to = (from + self.window_ms).min(now);
             let window = match self.read_window(from, to, shutdown).await {
@@ -92,7 +93,14 @@ impl<A: AcdSource> Poller<A> {
                 self.window_ms = (self.window_ms * 2).min(MAX_WINDOW_MS);
             }
             any_too_old |= self.commit_window(window.events, to, now).await?;
+            windows += 1;
             if to >= now {
+                if windows > 1 {
+                    // A catch-up wrote a lot: give the WAL's space back to the filesystem.
+                    if let Err(e) = blocking(&self.store, |s| s.checkpoint_truncate()).await {
+                        tracing::debug!(error = %e, "WAL checkpoint after a catch-up failed");
+                    }
+                }
                 return Ok(any_too_old);
             }
             from = to;
@@ -143,7 +151,7 @@ impl<A: AcdSource> Poller<A> {
 
     /// Ingests one window oldest first and moves the cursor to `to`, in one transaction.
     async fn commit_window(
-        &self,
+        &mut self,
         mut events: Vec<AcdEvent>,
         to: Millis,
         now: Millis,
@@ -160,18 +168,32 @@ impl<A: AcdSource> Poller<A> {
         .await;
         let out = match out {
             Ok(o) => {
-                self.shared
+                if !self
+                    .shared
                     .health
                     .buffer_writable
-                    .store(true, Ordering::Relaxed);
+                    .swap(true, Ordering::Relaxed)
+                {
+                    tracing::info!(
+                        "the buffer accepts writes again; polling resumes from the cursor"
+                    );
+                }
                 o
             }
             Err(e) => {
-                if e.is_io() {
-                    self.shared
+                // Logged once when the buffer starts refusing writes, not at every poll.
+                if e.is_io()
+                    && self
+                        .shared
                         .health
                         .buffer_writable
-                        .store(false, Ordering::Relaxed);
+                        .swap(false, Ordering::Relaxed)
+                {
+                    tracing::error!(
+                        error = %e,
+                        "the buffer refuses writes (disk full or read-only): nothing is lost, the \
+                         cursor stays where it is and polling retries until it can commit"
+                    );
                 }
                 return Err(e.into());
             }
@@ -181,6 +203,7 @@ impl<A: AcdSource> Poller<A> {
             .events_ingested
             .inc_by(out.new_events as u64);
         self.note_quarantined(out.quarantined);
+        self.note_unidentified(&out.unidentified_workers);
         if out.states_queued > 0 {
             self.shared.states_ready.notify_one();
         }

@@ -7,23 +7,22 @@ pub mod task;
 use crate::config::AgentIdMode;
 
 /// The WFM `agentId` of a worker (SPEC §4 "Agent identity"). `attributes` is the worker's JSON
-/// attributes string as TaskRouter sends it (`worker_attributes`). Falls back to the friendly name,
-/// then the sid, so an agent always has an id.
+/// attributes string as TaskRouter sends it (`worker_attributes`).
+///
+/// Only the configured identity is ever used: when it is not known (no friendly name seen yet, or
+/// the attribute missing from the worker's attributes) the id is **empty**, and an empty id is
+/// never sent — not in real time, not in snapshots, not in reports. Falling back to another id
+/// would show one agent under two ids at WFM (the friendly name from the Workers list, then the
+/// attribute once a real event arrives).
 pub fn agent_id(
     mode: &AgentIdMode,
     worker_sid: &str,
     friendly_name: Option<&str>,
     attributes: Option<&str>,
 ) -> String {
-    let fallback = || {
-        friendly_name
-            .filter(|n| !n.is_empty())
-            .unwrap_or(worker_sid)
-            .to_string()
-    };
     match mode {
         AgentIdMode::Sid => worker_sid.to_string(),
-        AgentIdMode::FriendlyName => fallback(),
+        AgentIdMode::FriendlyName => friendly_name.unwrap_or_default().to_string(),
         AgentIdMode::Attribute(key) => attributes
             .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
             .and_then(|v| match v.get(key) {
@@ -31,7 +30,7 @@ pub fn agent_id(
                 Some(serde_json::Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             })
-            .unwrap_or_else(fallback),
+            .unwrap_or_default(),
     }
 }
 
@@ -75,7 +74,18 @@ mod tests {
                 Some("Jane"),
                 Some("junk")
             ),
-            "Jane"
+            "",
+            "never a fallback id"
         );
+        assert_eq!(
+            agent_id(
+                &AgentIdMode::Attribute("logon".into()),
+                "WK1",
+                Some("Jane"),
+                None
+            ),
+            ""
+        );
+        assert_eq!(agent_id(&AgentIdMode::FriendlyName, "WK1", None, None), "");
     }
 }

@@ -24,7 +24,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one [`Store::ingest`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestOutcome {
     /// Events not seen before, now in the log.
     pub new_events: usize,
@@ -41,6 +41,9 @@ pub struct IngestOutcome {
     /// Events dated after `ctx.accept_until`: kept in the `quarantined_events` table, never
     /// derived.
     pub quarantined: usize,
+    /// Workers whose state changes were kept out of real time because their configured
+    /// `agent_id` (e.g. an attribute) is unknown.
+    pub unidentified_workers: BTreeSet<String>,
 }
 
 /// How far past the connector's clock an event may be dated and still be derived
@@ -174,6 +177,13 @@ fn ingest_tx(
     let before = queued.len();
     queued.retain(|r| r.state_start_ms >= ctx.rta_not_before);
     out.states_too_old = before - queued.len();
+    // Never under a fallback id: a worker whose configured identity is unknown is skipped.
+    queued.retain(|r| {
+        if r.agent_id.is_empty() {
+            out.unidentified_workers.insert(r.worker_sid.clone());
+        }
+        !r.agent_id.is_empty()
+    });
     // Real time in ACD order across the page.
     queued.sort_by(|a, b| (a.state_start_ms, &a.event_id).cmp(&(b.state_start_ms, &b.event_id)));
     {

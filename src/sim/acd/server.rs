@@ -94,7 +94,17 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
                     Answer::error(status, 20500, "An internal server error has occurred")
                         .fault("server_error")
                 }
-                _ => route(&shared, &method, &uri, authorization.as_ref(), now),
+                // TaskRouter's usage headers, as Twilio documents them for its REST responses.
+                _ => route(&shared, &method, &uri, authorization.as_ref(), now)
+                    .header(
+                        header::HeaderName::from_static("twilio-concurrent-requests"),
+                        "1",
+                    )
+                    .header(header::HeaderName::from_static("x-rate-limit-limit"), "100")
+                    .header(
+                        header::HeaderName::from_static("x-rate-limit-remaining"),
+                        "99",
+                    ),
             }
         }
     };
