@@ -244,6 +244,7 @@ mod tests {
             state_start_ms: start_ms,
             is_logged_on: state != AgentState::LoggedOut,
             batch_id: "b1".into(),
+            received_ms: 0,
         }
     }
 

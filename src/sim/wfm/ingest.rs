@@ -91,6 +91,7 @@ impl Shared {
             }
         }
         let (batch_id, is_snapshot) = (batch.batch_id, batch.is_snapshot);
+        let clock = self.clock.clone();
         self.commit(meta, move |recorder| {
             // Checked again under the lock: the same batch may have raced in on two connections.
             if recorder.key_accepted(endpoint, key) {
@@ -98,12 +99,13 @@ impl Shared {
             }
             recorder.accept_key(endpoint, key);
             let rejected = rejected_items(&errors);
+            let received_ms = clock.now_ms();
             let summary = if is_snapshot {
                 let accepted = states.len();
-                recorder.record_snapshot(batch_id, states);
+                recorder.record_snapshot(batch_id, states, received_ms);
                 format!("{about} accepted={accepted} rejected={rejected}")
             } else {
-                let outcome = recorder.record_states(states);
+                let outcome = recorder.record_states(states, received_ms);
                 format!(
                     "{about} new={} duplicates={} rejected={rejected}",
                     outcome.new, outcome.duplicates

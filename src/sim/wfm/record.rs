@@ -23,6 +23,9 @@ pub struct ReceivedState {
     pub state_start_ms: Millis,
     pub is_logged_on: bool,
     pub batch_id: String,
+    /// The simulator's clock when the batch carrying it was recorded (accepted); set by the
+    /// recorder, 0 before. What the RTA latency benchmark measures up to.
+    pub received_ms: Millis,
 }
 
 /// One snapshot batch (`isSnapshot: true`), its valid items in the order sent.
@@ -170,10 +173,16 @@ impl Recorder {
         self.accepted_keys.insert((endpoint, key.to_owned()));
     }
 
-    /// Records the valid items of a non-snapshot batch, de-duplicated by event id.
-    pub fn record_states(&mut self, items: Vec<ReceivedState>) -> StatesOutcome {
+    /// Records the valid items of a non-snapshot batch, de-duplicated by event id, received at
+    /// `received_ms` (the simulator's clock).
+    pub fn record_states(
+        &mut self,
+        items: Vec<ReceivedState>,
+        received_ms: Millis,
+    ) -> StatesOutcome {
         let mut outcome = StatesOutcome::default();
-        for item in items {
+        for mut item in items {
+            item.received_ms = received_ms;
             if self.seen_event_ids.contains(&item.event_id) {
                 outcome.duplicates += 1;
                 self.recorded.duplicate_states += 1;
@@ -202,7 +211,15 @@ impl Recorder {
         outcome
     }
 
-    pub fn record_snapshot(&mut self, batch_id: String, states: Vec<ReceivedState>) {
+    pub fn record_snapshot(
+        &mut self,
+        batch_id: String,
+        mut states: Vec<ReceivedState>,
+        received_ms: Millis,
+    ) {
+        for state in &mut states {
+            state.received_ms = received_ms;
+        }
         self.recorded
             .snapshots
             .push(ReceivedSnapshot { batch_id, states });

@@ -231,6 +231,7 @@ fn agent_state_item(
         state_start_ms,
         is_logged_on,
         batch_id: batch_id.to_owned(),
+        received_ms: 0,
     })
 }
 
