@@ -34,6 +34,9 @@ pub struct Faults {
     pub late_by: Duration,
     /// An outage window: every request fails until it is cleared or ends.
     pub outage: Option<Outage>,
+    /// Every `next_page_url` is replaced by this (e.g. another host with no path), to test a
+    /// client that must refuse to follow it.
+    pub next_page_url_override: Option<String>,
 }
 
 impl Default for Faults {
@@ -52,6 +55,7 @@ impl Default for Faults {
             late_event_rate: 0.0,
             late_by: Duration::from_secs(5),
             outage: None,
+            next_page_url_override: None,
         }
     }
 }

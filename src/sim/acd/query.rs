@@ -116,7 +116,14 @@ pub(crate) fn meta<'a>(
     Meta {
         first_page_url: with(0, None),
         key,
-        next_page_url: next_token.map(|t| with(page + 1, Some(t))),
+        next_page_url: next_token.map(|t| {
+            shared
+                .faults()
+                .faults
+                .next_page_url_override
+                .clone()
+                .unwrap_or_else(|| with(page + 1, Some(t)))
+        }),
         page,
         page_size,
         previous_page_url: previous_token.map(|t| with(page.saturating_sub(1), Some(t))),
