@@ -180,3 +180,44 @@ async fn an_event_dated_far_in_the_future_is_quarantined_and_does_not_freeze_the
     assert_eq!(kept, 1);
     assert_eq!(conn.terminate(), Some(0));
 }
+
+#[tokio::test]
+async fn after_a_gap_of_more_than_a_day_old_states_go_to_history_and_rta_gets_a_snapshot() {
+    let env = Env::start().await;
+    env.acd.add_worker("alice", "Available").unwrap();
+    let hour = 3_600_000;
+    // The connector last polled 30 hours ago; alice changed 26 h ago and 1 h ago.
+    let store = wfm_connector::store::Store::open(&env.buffer_path()).unwrap();
+    store.set_cursor(now_ms() - 30 * hour).unwrap();
+    drop(store);
+    let old = env
+        .acd
+        .push(Script::worker_activity("alice", "Break", now_ms() - 26 * hour))
+        .unwrap();
+    let recent = env
+        .acd
+        .push(Script::worker_activity("alice", "Training", now_ms() - hour))
+        .unwrap();
+    let conn = env.spawn();
+    let r2 = recent.clone();
+    env.wait_wfm("the recent state and a snapshot after it", move |r| {
+        r.states.iter().any(|s| s.event_id == r2) && !r.snapshots.is_empty()
+    })
+    .await;
+    let r = env.wfm.recorded();
+    assert!(
+        r.states.iter().all(|s| s.event_id != old),
+        "a state that began 26 h ago is history, not real time"
+    );
+    // History has it: the buffer derived both changes.
+    let db = rusqlite::Connection::open(env.buffer_path()).unwrap();
+    let segments: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM segments WHERE event_sid IN (?1, ?2)",
+            [&old, &recent],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(segments, 2);
+    assert_eq!(conn.terminate(), Some(0));
+}
