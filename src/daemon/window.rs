@@ -68,7 +68,7 @@ impl<A: AcdSource> Poller<A> {
             let to = (from + self.window_ms).min(now);
             let window = match self.read_window(from, to, shutdown).await {
                 Ok(w) => w,
-                Err(WindowError::TooBig) if to - from > MIN_WINDOW_MS => {
+                Err(WindowError::TooBig) => {
                     self.window_ms = ((to - from) / 2).max(MIN_WINDOW_MS);
                     continue;
                 }
@@ -81,11 +81,6 @@ impl<A: AcdSource> Poller<A> {
                     );
                     self.window_ms = ((to - from) / 2).max(MIN_WINDOW_MS);
                     continue;
-                }
-                Err(WindowError::TooBig) => {
-                    return Err(PollError::Acd(AcdError::Malformed(format!(
-                        "more than {MAX_WINDOW_EVENTS} events in one second"
-                    ))));
                 }
                 Err(WindowError::Poll(e)) => return Err(e),
             };
@@ -140,7 +135,8 @@ impl<A: AcdSource> Poller<A> {
             }
             window.events.extend(page.events);
             match page.next {
-                Some(_) if window.events.len() > MAX_WINDOW_EVENTS => {
+                // A one-second window is read whole, however big: it cannot be split.
+                Some(_) if window.events.len() > MAX_WINDOW_EVENTS && to - from > MIN_WINDOW_MS => {
                     return Err(WindowError::TooBig);
                 }
                 Some(url) => req = PageRequest::Next(url),
