@@ -1,5 +1,5 @@
 //! The admin endpoint: `/healthz` (alive), `/readyz` (ACD polled within 3 × poll interval, WFM
-//! accepting, buffer writable), `/metrics` (Prometheus text).
+//! accepting and answering with real deliveries, buffer writable), `/metrics` (Prometheus text).
 
 use crate::daemon::Shared;
 use crate::daemon::heartbeat::poll_fresh;
@@ -28,6 +28,9 @@ pub fn not_ready_reasons(shared: &Shared) -> Vec<&'static str> {
     }
     if !shared.health.wfm_accepting.load(Ordering::Relaxed) {
         reasons.push("WFM not accepting deliveries");
+    }
+    if shared.health.bad_answers.failing() {
+        reasons.push("WFM answers are not a delivery (several in a row)");
     }
     if !shared.health.buffer_writable.load(Ordering::Relaxed) {
         reasons.push("buffer not writable");

@@ -18,6 +18,7 @@ pub struct Metrics {
     pub retries: Counter,
     pub dead_letters: Counter,
     pub token_refreshes: Counter,
+    pub wfm_bad_answers: Counter,
     pub outbox_depth: Gauge,
     pub oldest_pending_age_seconds: Gauge,
     pub last_poll_timestamp_seconds: Gauge,
@@ -47,6 +48,7 @@ impl Metrics {
             retries: Counter::default(),
             dead_letters: Counter::default(),
             token_refreshes: Counter::default(),
+            wfm_bad_answers: Counter::default(),
             outbox_depth: Gauge::default(),
             oldest_pending_age_seconds: Gauge::default(),
             last_poll_timestamp_seconds: Gauge::default(),
@@ -91,6 +93,11 @@ impl Metrics {
             "token_refreshes",
             "WFM access tokens requested or refreshed",
             m.token_refreshes.clone(),
+        );
+        r.register(
+            "wfm_bad_answers",
+            "WFM answers that were not a delivery (a 200 with an empty body, {}, not JSON, an unknown status, a PARTIAL outside the request); each is retried",
+            m.wfm_bad_answers.clone(),
         );
         r.register(
             "outbox_depth",

@@ -99,6 +99,7 @@ fn example_file_parses_with_systemd_credentials() {
     );
     assert_eq!(c.acd.poll_interval, defaults.acd.poll_interval);
     assert_eq!(c.wfm.retry_initial, defaults.wfm.retry_initial);
+    assert_eq!(c.wfm.report_concurrency, defaults.wfm.report_concurrency);
     assert_eq!(c.buffer.retention, defaults.buffer.retention);
     assert_eq!(c.admin.listen, defaults.admin.listen);
     // The only complaint is the workspace placeholder an operator must replace.
@@ -117,6 +118,7 @@ fn defaults_follow_the_spec() {
     assert_eq!(c.acd.request_timeout, Duration::from_secs(30));
     assert_eq!(c.acd.workers_refresh, Duration::from_secs(300));
     assert_eq!(c.wfm.batch_size, 500);
+    assert_eq!(c.wfm.report_concurrency, 4);
     assert_eq!(c.wfm.heartbeat_interval, Duration::from_secs(60));
     assert_eq!(c.wfm.snapshot_interval, Duration::from_secs(900));
     assert_eq!(c.wfm.token_refresh_ahead, Duration::from_secs(300));
@@ -235,6 +237,11 @@ fn numbers_out_of_range_are_refused() {
         "config.toml: [wfm] batch_size: 0 is out of range 1..=10000"
     );
     assert!(err(&with("wfm", "batch_size", "10001")).contains("out of range"));
+    assert_eq!(
+        err(&with("wfm", "report_concurrency", "0")),
+        "config.toml: [wfm] report_concurrency: 0 is out of range 1..=16"
+    );
+    assert!(err(&with("wfm", "report_concurrency", "17")).contains("out of range"));
     assert!(err(&with("acd", "page_size", "1001")).contains("[acd] page_size"));
     assert!(
         err(&with("wfm", "batch_size", "\"many\"")).starts_with("config.toml: [wfm] batch_size: ")

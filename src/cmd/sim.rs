@@ -9,7 +9,7 @@ use super::{EX_CONFIG, EX_OK, EX_SOFTWARE, EX_USAGE};
 use crate::clock::{Clock, SystemClock};
 use crate::secret::Secret;
 use crate::sim::acd::{Faults, MalformedKind, Outage, OutageKind, SimAcdCliArgs};
-use crate::sim::wfm::SimWfmCliArgs;
+use crate::sim::wfm::{BadAnswer, SimWfmCliArgs};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -151,6 +151,13 @@ pub struct SimWfmFaultArgs {
     /// Answer the first N data calls `400 REJECTED`.
     #[arg(help_heading = FAULTS, long, default_value_t = 0)]
     pub reject_count: usize,
+    /// Answer the first `--bad-answer-count` data calls with a 200 that is not a delivery (nothing
+    /// is recorded; the connector must send again).
+    #[arg(help_heading = FAULTS, long, value_enum)]
+    pub bad_answer: Option<BadAnswer>,
+    /// How many data calls `--bad-answer` answers.
+    #[arg(help_heading = FAULTS, long, default_value_t = 1, requires = "bad_answer")]
+    pub bad_answer_count: usize,
     /// Go down every so often (e.g. `5m`)...
     #[arg(help_heading = FAULTS, long, value_parser = parse_duration)]
     pub outage_every: Option<Duration>,
@@ -236,6 +243,12 @@ impl SimWfmArgs {
             partial_indexes: f.partial_indexes,
             partial_count: f.partial_count,
             reject_count: f.reject_count,
+            bad_answer: f.bad_answer,
+            bad_answer_count: if f.bad_answer.is_some() {
+                f.bad_answer_count
+            } else {
+                0
+            },
             outage_every: f.outage_every,
             outage_duration: f.outage_duration,
             outage_refuse_connections: f.outage_refuse,

@@ -228,6 +228,13 @@ fn build_wfm(raw: RawWfm, ctx: &mut Ctx<'_>) -> Result<WfmConfig, ConfigError> {
         d::BATCH_SIZE as i64,
         1..=10_000,
     )?;
+    let report_concurrency = ctx.int(
+        S,
+        "report_concurrency",
+        raw.report_concurrency,
+        d::REPORT_CONCURRENCY as i64,
+        1..=16,
+    )?;
     let retry_initial = ctx.positive(S, "retry_initial", raw.retry_initial, d::RETRY_INITIAL)?;
     let retry_max = ctx.positive(S, "retry_max", raw.retry_max, d::RETRY_MAX)?;
     if retry_max < retry_initial {
@@ -260,6 +267,7 @@ fn build_wfm(raw: RawWfm, ctx: &mut Ctx<'_>) -> Result<WfmConfig, ConfigError> {
             },
         )?,
         batch_size: usize::try_from(batch_size).unwrap_or(d::BATCH_SIZE),
+        report_concurrency: usize::try_from(report_concurrency).unwrap_or(d::REPORT_CONCURRENCY),
         heartbeat_interval: ctx.positive(
             S,
             "heartbeat_interval",

@@ -21,6 +21,7 @@ pub const WORKERS_REFRESH: Duration = mins(5);
 pub const INITIAL_LOOKBACK: Duration = Duration::ZERO;
 
 pub const BATCH_SIZE: usize = 500;
+pub const REPORT_CONCURRENCY: usize = 4;
 pub const HEARTBEAT_INTERVAL: Duration = secs(60);
 pub const SNAPSHOT_INTERVAL: Duration = mins(15);
 pub const TOKEN_REFRESH_AHEAD: Duration = mins(5);

@@ -99,6 +99,8 @@ pub struct WfmConfig {
     pub access_key_secret: Secret,
     /// Most agent states per request (1..=10000).
     pub batch_size: usize,
+    /// Most reports in flight at once, each for a different interval (1..=16).
+    pub report_concurrency: usize,
     pub heartbeat_interval: Duration,
     /// Time between two full snapshots of every agent's state.
     pub snapshot_interval: Duration,
@@ -230,6 +232,7 @@ impl Config {
                 access_key_id: "key-id".into(),
                 access_key_secret: Secret::new("wfm-secret"),
                 batch_size: d::BATCH_SIZE,
+                report_concurrency: d::REPORT_CONCURRENCY,
                 heartbeat_interval: d::HEARTBEAT_INTERVAL,
                 snapshot_interval: d::SNAPSHOT_INTERVAL,
                 request_timeout: d::REQUEST_TIMEOUT,

@@ -2,13 +2,15 @@
 //! metrics gauges that come from the buffer. It also does the buffer's housekeeping: once an hour
 //! it prunes what is older than `[buffer] retention` (sent items, raw events, closed segments,
 //! ended tasks, dead letters). A failed heartbeat is logged and skipped (the next
-//! one carries fresh numbers; no retry piles up).
+//! one carries fresh numbers; no retry piles up). An answer that is not a delivery (SPEC §6) is
+//! warned about and counted like any other; a few in a row fail `/readyz`.
 
+use super::bad_answers::Stream;
 use super::{Shared, SharedStore, blocking};
 use crate::clock::rfc3339_ms;
 use crate::shutdown::Shutdown;
-use crate::wfm::WfmClient;
 use crate::wfm::dto::ACD_TYPE;
+use crate::wfm::{Delivery, WfmClient, WfmError};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -64,6 +66,7 @@ pub async fn run(
         shared.metrics.oldest_pending_age_seconds.set(oldest);
         let last_poll = shared.health.last_poll_ms.load(Ordering::Relaxed);
         let healthy = shared.health.wfm_accepting.load(Ordering::Relaxed)
+            && !shared.health.bad_answers.failing()
             && shared.health.buffer_writable.load(Ordering::Relaxed)
             && poll_fresh(&shared, now);
         let body = serde_json::json!({
@@ -84,8 +87,21 @@ pub async fn run(
             if healthy { "OK" } else { "DEGRADED" }
         ));
         let key = crate::ids::stable_id("HB", &[&shared.config.wfm.connector_id, &now.to_string()]);
-        if let Err(e) = client.post("/heartbeat", &key, &body).await {
-            tracing::debug!(error = %e, "heartbeat not delivered");
+        let outcome = client.post("/heartbeat", &key, &body, 1).await;
+        shared.health.bad_answers.note(Stream::Heartbeat, &outcome);
+        match outcome {
+            Err(WfmError::BadAnswer {
+                path,
+                status,
+                reason,
+                body,
+            }) => tracing::warn!(
+                %path, status, %reason, %body, in_a_row = shared.health.bad_answers.run(Stream::Heartbeat),
+                "WFM's answer to the heartbeat is not a delivery"
+            ),
+            Err(e) => tracing::debug!(error = %e, "heartbeat not delivered"),
+            Ok(Delivery::Accepted) => {}
+            Ok(other) => tracing::warn!(answer = ?other, "WFM refused the heartbeat"),
         }
     }
 }

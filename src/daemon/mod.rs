@@ -1,12 +1,14 @@
 //! The daemon: wires the poller (ACD → buffer), the pushers (buffer → WFM), the report scheduler,
 //! the heartbeat and the admin endpoint, and stops them in order on shutdown.
 //!
-//! Each loop is its own file: [`poller`], [`pusher`], [`heartbeat`]. They share a [`Shared`]
+//! Each loop is its own file: [`poller`], [`pusher`], [`report_pusher`], [`heartbeat`]. They share a [`Shared`]
 //! (config, metrics, health, clock) and each opens its own connection to the buffer file.
 
+pub mod bad_answers;
 pub mod heartbeat;
 pub mod poller;
 pub mod pusher;
+pub mod report_pusher;
 pub mod reports;
 pub mod window;
 
@@ -31,6 +33,8 @@ pub struct Health {
     pub wfm_accepting: AtomicBool,
     /// False while the buffer refuses writes (full disk, read-only file).
     pub buffer_writable: AtomicBool,
+    /// Runs of WFM answers that are not a delivery, per stream (`/readyz` fails after a few).
+    pub bad_answers: bad_answers::BadAnswerRuns,
 }
 
 impl Health {

@@ -1,7 +1,10 @@
 //! The pusher: buffer → WFM for agent states. Batches go strictly in order, one in flight, so WFM
 //! sees each agent's states in order. A batch is retried (backoff, full jitter, `Retry-After`)
 //! until WFM answers; what WFM refuses is dead-lettered with its error and the next batch goes.
+//! Only a real answer ends the retries: a `200` that is not a delivery (empty, `{}`, not JSON, an
+//! unknown status, a PARTIAL outside the batch) is a failed attempt like a `503` ([`deliver`]).
 
+use super::bad_answers::Stream;
 use super::{Shared, SharedStore, blocking};
 use crate::retry::RetryPolicy;
 use crate::shutdown::Shutdown;
@@ -52,12 +55,17 @@ pub async fn run_states(
         };
         let body = state_request_body(&batch);
         let key = batch.batch_id();
-        let Some(delivery) =
-            deliver(&shared, &client, "/agent-states", &key, &body, &shutdown).await
-        else {
+        let items = batch.item_count();
+        let request = Request {
+            path: "/agent-states",
+            key: &key,
+            body: &body,
+            items,
+        };
+        let Some(delivery) = deliver(&shared, &client, request, &shutdown).await else {
             break;
         };
-        let rejected = rejected_items(&delivery, batch.ids.len());
+        let rejected = rejected_items(&delivery, items);
         let n_ok = batch.ids.len().saturating_sub(rejected.len());
         let now = shared.clock.now_ms();
         let acked = {
@@ -111,33 +119,59 @@ pub fn rejected_items(delivery: &Delivery, n: usize) -> Vec<(usize, String)> {
     }
 }
 
-/// Delivers one request, retrying until WFM answers. `None` only when shutdown tripped before an
-/// answer (the request then stays in the outbox). The request in flight is never abandoned:
-/// shutdown is looked at between tries.
+/// One request to deliver.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub path: &'a str,
+    /// The `Idempotency-Key`.
+    pub key: &'a str,
+    pub body: &'a str,
+    /// How many items it carries (the indexes a PARTIAL may name).
+    pub items: usize,
+}
+
+/// Delivers one request, retrying until WFM really answers (SPEC §6). `None` only when shutdown
+/// tripped before an answer (the request then stays in the outbox). The request in flight is
+/// never abandoned: shutdown is looked at between tries.
 pub async fn deliver(
     shared: &Shared,
     client: &WfmClient,
-    path: &str,
-    key: &str,
-    body: &str,
+    request: Request<'_>,
     shutdown: &Shutdown,
 ) -> Option<Delivery> {
     let policy = delivery_policy(shared);
+    let Request {
+        path,
+        key,
+        body,
+        items,
+    } = request;
+    let stream = Stream::of(path);
     let result = policy
         .run_until(
             || async {
                 if shutdown.is_triggered() {
                     return Err(WfmError::ShuttingDown);
                 }
-                client.post(path, key, body).await
+                let outcome = client.post(path, key, body, items).await;
+                shared.health.bad_answers.note(stream, &outcome);
+                outcome
             },
             |e: &WfmError, d: Duration| {
                 shared.metrics.retries.inc();
-                shared.health.wfm_accepting.store(
-                    !matches!(e, WfmError::Unauthorized(_) | WfmError::Configuration { .. } | WfmError::Transport(_) | WfmError::Unavailable { .. }),
-                    Ordering::Relaxed,
-                );
+                // A bad answer says nothing about whether WFM accepts us: its run judges.
+                if !matches!(e, WfmError::BadAnswer { .. }) {
+                    shared.health.wfm_accepting.store(
+                        !matches!(e, WfmError::Unauthorized(_) | WfmError::Configuration { .. } | WfmError::Transport(_) | WfmError::Unavailable { .. }),
+                        Ordering::Relaxed,
+                    );
+                }
                 match e {
+                    WfmError::BadAnswer { path, status, reason, body } => tracing::warn!(
+                        %path, status, %reason, %body, retry_in_ms = d.as_millis() as u64,
+                        in_a_row = shared.health.bad_answers.run(stream),
+                        "WFM's answer is not a delivery; retrying"
+                    ),
                     WfmError::Configuration { .. } | WfmError::Unauthorized(_) => {
                         tracing::error!(error = %e, retry_in_ms = d.as_millis() as u64, "WFM refuses the connector; keeping everything buffered")
                     }

@@ -9,20 +9,17 @@
 //! content changed since it was last queued (late events) is queued again with `revision + 1`;
 //! unchanged ones are not.
 //!
-//! Delivery: its own loop over the report outbox, one report in flight, through the same client,
-//! retry policy and dead letters as agent states — and independent of them, so a flood of states
-//! never starves reports and a stuck report never blocks states.
+//! Delivery: [`run_pusher`], in `report_pusher.rs` (re-exported here).
 
-use super::pusher::deliver;
 use super::{Shared, SharedStore, blocking};
 use crate::model::{Interval, Millis};
 use crate::report::{self, ReportKind};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
-use crate::wfm::{Delivery, WfmClient};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_cron_scheduler::{Job, JobScheduler};
+
+pub use super::report_pusher::run_pusher;
 
 const META_BUILT_THROUGH: &str = "reports_built_through_ms";
 
@@ -303,72 +300,6 @@ async fn start_cron(
             None
         }
     }
-}
-
-/// Drains the report outbox until shutdown.
-pub async fn run_pusher(
-    shared: Shared,
-    client: Arc<WfmClient>,
-    store: SharedStore,
-    mut shutdown: Shutdown,
-) {
-    while !shutdown.is_triggered() {
-        let report = match blocking(&store, |s| s.claim_report()).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                tokio::select! {
-                    _ = shared.reports_ready.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.wait() => {}
-                }
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the report outbox; retrying");
-                shutdown.sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        let path = match report.kind.as_str() {
-            "queue" => ReportKind::Queue.path(),
-            _ => ReportKind::AgentActivity.path(),
-        };
-        let key = report.idempotency_key();
-        let Some(delivery) = deliver(&shared, &client, path, &key, &report.body, &shutdown).await
-        else {
-            break;
-        };
-        let error = match &delivery {
-            Delivery::Accepted => None,
-            Delivery::Partial(items) => Some(
-                items
-                    .iter()
-                    .map(|(i, e)| format!("item {i}: {e}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            Delivery::Rejected(e) => Some(e.clone()),
-        };
-        let now = shared.clock.now_ms();
-        let r = report.clone();
-        let err = error.clone();
-        if let Err(e) = blocking(&store, move |s| s.ack_report(&r, err.as_deref(), now)).await {
-            tracing::error!(error = %e, "cannot record the report delivery; it will be re-sent");
-            shutdown.sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        match error {
-            None => {
-                shared.metrics.reports_sent.inc();
-                tracing::info!(report = %key, "report delivered");
-            }
-            Some(e) => {
-                shared.metrics.dead_letters.inc();
-                tracing::error!(report = %key, error = %e, "WFM refused a report; dead-lettered");
-            }
-        }
-    }
-    tracing::info!("report pusher stopped");
 }
 
 #[cfg(test)]

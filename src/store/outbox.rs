@@ -4,11 +4,16 @@
 //! always a batch of its own (WFM must see the whole roster at once to log out absent agents).
 //! Delivered rows are marked `sent_ms` and pruned after the retention; rejected items move to
 //! `dead_letters` with the error WFM gave.
+//!
+//! Reports are claimed a few at a time ([`Store::claim_reports`]) for different intervals; the
+//! revisions of one (kind, interval) go strictly one after the other.
 
+use super::reports::QueuedReport;
 use super::{Store, StoreError};
 use crate::ids::stable_id;
 use crate::model::Millis;
 use rusqlite::params;
+use std::collections::HashSet;
 
 /// What a claimed batch of the real-time outbox holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +41,19 @@ impl StateBatch {
         let last = self.ids.last().map(String::as_str).unwrap_or("");
         let n = self.ids.len().to_string();
         stable_id("B", &[first, last, &n])
+    }
+
+    /// How many agent states the request carries: one per row, or every agent of a snapshot
+    /// (the indexes a PARTIAL answer may name).
+    pub fn item_count(&self) -> usize {
+        match self.kind {
+            StateBatchKind::States => self.ids.len(),
+            StateBatchKind::Snapshot => self
+                .bodies
+                .first()
+                .and_then(|b| serde_json::from_str::<Vec<serde::de::IgnoredAny>>(b).ok())
+                .map_or(0, |items| items.len()),
+        }
     }
 
     /// The `agentStates` array, built from the stored item JSON without re-serialising.
@@ -157,6 +175,55 @@ impl Store {
             }
         }
         tx.commit().map_err(|e| super::wrap(&self.path, e))
+    }
+
+    /// Up to `max` reports to send now, oldest first, for as many different (kind, interval start)
+    /// pairs: of each pair only its lowest pending revision — a revision goes only once the one
+    /// before it is acknowledged (delivered or dead-lettered) — and no pair in `busy` (in flight).
+    pub fn claim_reports(
+        &self,
+        max: usize,
+        busy: &HashSet<(String, Millis)>,
+    ) -> Result<Vec<QueuedReport>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, start_ms, end_ms, revision, body FROM report_outbox o
+                 WHERE sent_ms IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM report_outbox e
+                                   WHERE e.kind = o.kind AND e.start_ms = o.start_ms
+                                     AND e.revision < o.revision AND e.sent_ms IS NULL)
+                 ORDER BY id LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        // Each busy pair hides at most one row (its head), so this many always holds `max`.
+        let limit = i64::try_from(max.saturating_add(busy.len())).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(QueuedReport {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    start_ms: r.get(2)?,
+                    end_ms: r.get(3)?,
+                    revision: r.get(4)?,
+                    body: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let report = row.map_err(|e| self.err(e))?;
+            if !busy.contains(&(report.kind.clone(), report.start_ms)) {
+                out.push(report);
+            }
+            if out.len() == max {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Queues a snapshot (an array of agent-state items) behind the pending states.

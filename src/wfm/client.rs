@@ -3,12 +3,14 @@
 //! | answer | result |
 //! |---|---|
 //! | 200/202 `ACCEPTED`, 409 | `Ok(Delivery::Accepted)` |
-//! | 200/202 `PARTIAL` | `Ok(Delivery::Partial(items))` |
+//! | 200/202 `PARTIAL` naming items of the request | `Ok(Delivery::Partial(items))` |
+//! | 200/202 empty, `{}`, not JSON, unknown status, PARTIAL outside the request; 1xx, 3xx, other 2xx | `Err(BadAnswer)` (retried with backoff; counted in `wfm_bad_answers`) |
 //! | 400/422 (or a 200 `REJECTED`), other 4xx | `Ok(Delivery::Rejected(error))` |
 //! | 401 | new token once and retry at once; still 401 → `Err(Unauthorized)` (retried with backoff) |
 //! | 403, 404 | `Err(Configuration)` (retried with backoff, logged at error) |
 //! | 408, 429, 5xx, timeout, connection error | `Err(Unavailable / Transport)` with `Retry-After` |
 
+use super::answer::{describe_errors, excerpt, judge_success};
 use super::dto::WfmResponse;
 use super::token::TokenSource;
 use super::{Delivery, WfmError};
@@ -93,25 +95,37 @@ impl WfmClient {
     }
 
     /// One delivery attempt: `POST path` with `body` (already JSON) and `Idempotency-Key: key`.
-    pub async fn post(&self, path: &str, key: &str, body: &str) -> Result<Delivery, WfmError> {
+    /// `items` is how many items the request carries (agent states of a batch or snapshot, rows
+    /// of a report, 1 for a heartbeat): a PARTIAL naming any other index is not a delivery.
+    pub async fn post(
+        &self,
+        path: &str,
+        key: &str,
+        body: &str,
+        items: usize,
+    ) -> Result<Delivery, WfmError> {
         let started = std::time::Instant::now();
-        let token = self.tokens.bearer(&self.http).await?;
+        let mut token = self.tokens.bearer(&self.http).await?;
         let mut resp = self.send(path, key, body, &token).await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             // Expired or revoked: one new token, one immediate retry.
             self.tokens.invalidate(&token).await;
-            let token = self.tokens.bearer(&self.http).await?;
+            token = self.tokens.bearer(&self.http).await?;
             resp = self.send(path, key, body, &token).await?;
             if resp.status() == StatusCode::UNAUTHORIZED {
                 self.tokens.invalidate(&token).await;
                 return Err(WfmError::Unauthorized(401));
             }
         }
-        let out = interpret(path, resp).await;
+        let secrets = [token.expose(), self.tokens.access_key_secret.expose()];
+        let out = interpret(path, resp, items, &secrets).await;
         self.http
             .metrics
             .push_latency_seconds
             .observe(started.elapsed().as_secs_f64());
+        if matches!(out, Err(WfmError::BadAnswer { .. })) {
+            self.http.metrics.wfm_bad_answers.inc();
+        }
         out
     }
 
@@ -136,53 +150,45 @@ impl WfmClient {
     }
 }
 
-/// Maps an answer to a [`Delivery`] or an error that keeps the item buffered.
-async fn interpret(path: &str, resp: reqwest::Response) -> Result<Delivery, WfmError> {
+/// Maps an answer to a [`Delivery`] or an error that keeps the item buffered. `secrets` never
+/// reach the excerpt of a bad answer.
+async fn interpret(
+    path: &str,
+    resp: reqwest::Response,
+    items: usize,
+    secrets: &[&str],
+) -> Result<Delivery, WfmError> {
     let status = resp.status();
-    match status.as_u16() {
-        200 | 202 => {
-            let text = resp
-                .text()
-                .await
-                .map_err(|e| WfmError::Transport(describe(&e)))?;
-            // An empty 2xx body means accepted.
-            if text.trim().is_empty() {
-                return Ok(Delivery::Accepted);
-            }
-            let body: WfmResponse = serde_json::from_str(&text)
-                .map_err(|e| WfmError::Malformed(format!("{path}: {e}")))?;
-            match body.status.as_deref().unwrap_or("ACCEPTED") {
-                "PARTIAL" => Ok(Delivery::Partial(
-                    body.errors
-                        .iter()
-                        .filter_map(|e| e.index.map(|i| (i, e.describe())))
-                        .collect(),
-                )),
-                "REJECTED" => Ok(Delivery::Rejected(describe_errors(status, &body))),
-                _ => Ok(Delivery::Accepted),
-            }
-        }
+    let code = status.as_u16();
+    match code {
         409 => Ok(Delivery::Accepted),
         403 | 404 => Err(WfmError::Configuration {
-            status: status.as_u16(),
+            status: code,
             path: path.to_string(),
         }),
         408 | 429 => Err(unavailable_or_config(status, path, &resp)),
         s if s >= 500 => Err(unavailable_or_config(status, path, &resp)),
-        _ => {
+        400..=499 => {
             let text = resp.text().await.unwrap_or_default();
             let body: WfmResponse = serde_json::from_str(&text).unwrap_or_default();
-            Ok(Delivery::Rejected(describe_errors(status, &body)))
+            Ok(Delivery::Rejected(describe_errors(code, &body)))
         }
-    }
-}
-
-fn describe_errors(status: StatusCode, body: &WfmResponse) -> String {
-    let items: Vec<String> = body.errors.iter().map(|e| e.describe()).collect();
-    if items.is_empty() {
-        format!("HTTP {}", status.as_u16())
-    } else {
-        format!("HTTP {}: {}", status.as_u16(), items.join("; "))
+        _ => {
+            let text = resp
+                .text()
+                .await
+                .map_err(|e| WfmError::Transport(describe(&e)))?;
+            let judged = match code {
+                200 | 202 => judge_success(code, &text, items).map_err(|bad| bad.0),
+                _ => Err("a status outside the contract".to_string()),
+            };
+            judged.map_err(|reason| WfmError::BadAnswer {
+                path: path.to_string(),
+                status: code,
+                reason,
+                body: excerpt(&text, secrets),
+            })
+        }
     }
 }
 

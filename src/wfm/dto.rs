@@ -69,13 +69,14 @@ pub struct RefreshResponse {
     pub refresh_token: Option<String>,
 }
 
-/// The SDK's `WFMReportResponse`.
+/// The SDK's `WFMReportResponse`. `errors` may be absent or `null` (a Java SDK's empty list).
+/// What the answer means is judged in [`super::answer`].
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WfmResponse {
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
-    pub errors: Vec<WfmItemError>,
+    pub errors: Option<Vec<WfmItemError>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -2,10 +2,12 @@
 //!
 //! - [`dto`]: request and response bodies.
 //! - [`client::WfmClient`]: one authenticated request and what its answer means ([`Delivery`]).
+//! - [`answer`]: only a real acceptance is a delivery (the body of a `200`/`202` judged).
 //! - `token`: the access token's life (request, refresh ahead of expiry, replace on 401).
 //!
 //! The loops that drain the outboxes live in the daemon; the retry policy in [`crate::retry`].
 
+pub mod answer;
 pub mod client;
 pub mod dto;
 mod token;
@@ -46,6 +48,18 @@ pub enum WfmError {
     Configuration { status: u16, path: String },
     #[error("WFM sent an answer that is not the expected JSON: {0}")]
     Malformed(String),
+    /// A `200`/`202` (or another status outside the contract) that is not a delivery: an empty
+    /// body, `{}`, not JSON, an unknown status, a PARTIAL naming items the request did not carry.
+    /// Retried like an outage; `body` is an excerpt with any token redacted.
+    #[error(
+        "WFM answered HTTP {status} to {path} with {reason}, which is not a delivery; the answer began: {body}"
+    )]
+    BadAnswer {
+        path: String,
+        status: u16,
+        reason: String,
+        body: String,
+    },
     #[error("shutting down")]
     ShuttingDown,
 }

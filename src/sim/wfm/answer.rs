@@ -54,6 +54,7 @@ impl CallMeta {
     pub fn log_entry(&self, answer: &Answer) -> RequestLogEntry {
         RequestLogEntry {
             at: self.at,
+            answered_at: Instant::now(),
             clock_ms: self.clock_ms,
             method: self.method.clone(),
             path: self.path.clone(),
@@ -87,6 +88,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
+    /// Sent instead of `body` when set: bytes that need not be JSON, and their content type.
+    pub raw: Option<(String, &'static str)>,
     pub headers: Vec<(HeaderName, String)>,
     /// What the call carried and how it ended, for the request log (never a secret or token).
     pub summary: String,
@@ -97,9 +100,22 @@ impl Answer {
         Answer {
             status,
             body,
+            raw: None,
             headers: Vec::new(),
             summary,
         }
+    }
+
+    /// An answer whose body is `raw` as is (empty, or not JSON), sent as `content_type`.
+    pub fn raw(
+        status: StatusCode,
+        raw: &str,
+        content_type: &'static str,
+        summary: String,
+    ) -> Answer {
+        let mut answer = Answer::new(status, Value::Null, summary);
+        answer.raw = Some((raw.to_owned(), content_type));
+        answer
     }
 
     /// `200 {"status":"ACCEPTED"|"PARTIAL","errors":[…]}`: PARTIAL when any item was rejected.
@@ -176,7 +192,12 @@ impl Answer {
 
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body)).into_response();
+        let mut response = match self.raw {
+            Some((raw, content_type)) => {
+                (self.status, [(header::CONTENT_TYPE, content_type)], raw).into_response()
+            }
+            None => (self.status, axum::Json(self.body)).into_response(),
+        };
         for (name, value) in self.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response.headers_mut().insert(name, value);

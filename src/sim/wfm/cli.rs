@@ -1,7 +1,7 @@
 //! `wfm-connector sim wfm`: runs the simulator in the foreground, prints one line per request, and
 //! stops on Ctrl-C. `main.rs` builds [`SimWfmCliArgs`] from its command line.
 
-use super::{Fault, SimWfmHandle, SimWfmOptions, start};
+use super::{BadAnswer, Fault, SimWfmHandle, SimWfmOptions, start};
 use crate::clock::rfc3339_ms;
 use crate::secret::Secret;
 use anyhow::{Context, bail};
@@ -35,6 +35,9 @@ pub struct SimWfmCliArgs {
     pub partial_count: usize,
     /// Answer the first `reject_count` data calls `400 REJECTED`.
     pub reject_count: usize,
+    /// Answer the first `bad_answer_count` data calls with a `200` that is not a delivery.
+    pub bad_answer: Option<BadAnswer>,
+    pub bad_answer_count: usize,
     /// Go down every `outage_every` for `outage_duration`.
     pub outage_every: Option<Duration>,
     pub outage_duration: Duration,
@@ -61,6 +64,8 @@ impl Default for SimWfmCliArgs {
             partial_indexes: Vec::new(),
             partial_count: 0,
             reject_count: 0,
+            bad_answer: None,
+            bad_answer_count: 0,
             outage_every: None,
             outage_duration: Duration::from_secs(30),
             outage_refuse_connections: false,
@@ -102,6 +107,11 @@ impl SimWfmCliArgs {
         }
         if self.reject_count > 0 {
             faults.push(Fault::rejected(self.reject_count));
+        }
+        if let Some(kind) = self.bad_answer
+            && self.bad_answer_count > 0
+        {
+            faults.push(Fault::bad_answer(kind, self.bad_answer_count));
         }
         if let Some(every) = self.outage_every
             && (self.outage_duration.is_zero() || self.outage_duration >= every)
@@ -243,10 +253,12 @@ mod tests {
             fail_count: 3,
             retry_after_sec: Some(5),
             reject_count: 1,
+            bad_answer: Some(BadAnswer::EmptyObject),
+            bad_answer_count: 4,
             ..SimWfmCliArgs::default()
         };
         let faults = args.faults().unwrap();
-        assert_eq!(faults.len(), 2);
+        assert_eq!(faults.len(), 3);
         assert_eq!(
             faults[0].action,
             FaultAction::Status {
@@ -256,6 +268,13 @@ mod tests {
             }
         );
         assert_eq!(faults[1].action, FaultAction::Rejected { count: 1 });
+        assert_eq!(
+            faults[2].action,
+            FaultAction::BadAnswer {
+                kind: BadAnswer::EmptyObject,
+                count: 4
+            }
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Faults are set through [`super::SimWfmHandle::set_fault`] and live in a [`FaultBook`] until they
 //! are used up (counted faults) or cleared.
 
+use super::bad_answer::BadAnswer;
 use std::time::Duration;
 
 /// The endpoint groups of the wire contract (SPEC §6), as faults and the request log see them.
@@ -85,6 +86,9 @@ pub enum FaultAction {
     /// The next `count` authorised, well-formed data calls are recorded as accepted, then answered
     /// `status`: the answer "got lost", so the connector must retry and WFM de-duplicates.
     RecordThenStatus { status: u16, count: usize },
+    /// The next `count` authorised, well-formed data calls get an answer that is not a delivery
+    /// (`200` with an empty body, `{}`…, see [`BadAnswer`]); nothing is recorded.
+    BadAnswer { kind: BadAnswer, count: usize },
     /// Every call in scope waits this long before it is handled.
     Latency(Duration),
 }
@@ -166,6 +170,14 @@ impl Fault {
         }
     }
 
+    /// The next `count` data calls get a `200` that is not a delivery, of this kind.
+    pub fn bad_answer(kind: BadAnswer, count: usize) -> Fault {
+        Fault {
+            scope: FaultScope::Data,
+            action: FaultAction::BadAnswer { kind, count },
+        }
+    }
+
     /// Every request waits `delay` before it is handled.
     pub fn latency(delay: Duration) -> Fault {
         Fault {
@@ -217,6 +229,7 @@ pub enum AfterValidation {
     Partial(Vec<usize>),
     Rejected,
     RecordThenStatus(u16),
+    BadAnswer(BadAnswer),
 }
 
 /// The active faults, in the order they were set. Counted faults are used first-set-first-used.
@@ -296,7 +309,7 @@ impl FaultBook {
         answer
     }
 
-    /// The first PARTIAL / REJECTED / record-then-status fault for a data call that passed auth
+    /// The first PARTIAL / REJECTED / record-then-status / bad-answer fault for a data call that passed auth
     /// and validation; uses up one count of it. Auth calls never meet these faults.
     pub fn after_validation(&mut self, endpoint: Endpoint) -> Option<AfterValidation> {
         if endpoint == Endpoint::Auth {
@@ -317,6 +330,10 @@ impl FaultBook {
                     *count -= 1;
                     Some(AfterValidation::RecordThenStatus(*status))
                 }
+                FaultAction::BadAnswer { kind, count } if *count > 0 => {
+                    *count -= 1;
+                    Some(AfterValidation::BadAnswer(*kind))
+                }
                 _ => None,
             };
             if decision.is_some() {
@@ -332,7 +349,8 @@ impl FaultBook {
             FaultAction::Status { count, .. }
             | FaultAction::Partial { count, .. }
             | FaultAction::Rejected { count }
-            | FaultAction::RecordThenStatus { count, .. } => *count > 0,
+            | FaultAction::RecordThenStatus { count, .. }
+            | FaultAction::BadAnswer { count, .. } => *count > 0,
             _ => true,
         });
     }

@@ -2,6 +2,7 @@
 //! validated, meet the faults decided after validation, and are recorded.
 
 use super::answer::{Answer, CallMeta};
+use super::bad_answer::BadAnswer;
 use super::faults::{AfterValidation, Endpoint, InjectedStatus};
 use super::record::{ReceivedReport, ReceivedState, ReportKind};
 use super::server::{Shared, injected_error, lock, rejected_items};
@@ -16,6 +17,8 @@ enum Fate {
     Reject,
     /// Record, then answer this status (the answer is "lost").
     LoseAnswer(u16),
+    /// Record nothing, answer something that is not a delivery.
+    Garble(BadAnswer),
 }
 
 impl Shared {
@@ -30,6 +33,7 @@ impl Shared {
             ),
             Some(AfterValidation::Rejected) => Fate::Reject,
             Some(AfterValidation::RecordThenStatus(status)) => Fate::LoseAnswer(status),
+            Some(AfterValidation::BadAnswer(kind)) => Fate::Garble(kind),
         }
     }
 
@@ -79,6 +83,10 @@ impl Shared {
                 None
             }
             Fate::LoseAnswer(status) => Some(status),
+            Fate::Garble(kind) => {
+                let answer = kind.answer(batch.item_count, &about);
+                return self.commit(meta, |_| answer);
+            }
         };
         let states: Vec<ReceivedState> = valid.into_iter().map(|(_, state)| state).collect();
         if self.settings.verbose {
@@ -151,6 +159,10 @@ impl Shared {
                 None
             }
             Fate::LoseAnswer(status) => Some(status),
+            Fate::Garble(kind) => {
+                let answer = kind.answer(check.rows, &about);
+                return self.commit(meta, |_| answer);
+            }
         };
         let report = ReceivedReport {
             kind,
@@ -198,6 +210,10 @@ impl Shared {
             }
             Fate::Deliver(injected) => (injected, None),
             Fate::LoseAnswer(status) => (Vec::new(), Some(status)),
+            Fate::Garble(kind) => {
+                let answer = kind.answer(1, &about);
+                return self.commit(meta, |_| answer);
+            }
         };
         self.commit(meta, move |recorder| {
             recorder.record_heartbeat(value);

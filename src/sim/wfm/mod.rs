@@ -7,12 +7,14 @@
 //! [`Recorded`]; the CLI runs it with [`run_cli`].
 //!
 //! Files: `server.rs` / `ingest.rs` (the routes and the order of checks), [`validate`] (pure body
-//! checks), `record.rs` (what was received), `faults.rs` (what goes wrong on demand), `auth.rs`
-//! (tokens), `answer.rs` (one answer and its log line), `cli.rs` (`sim wfm` in the foreground).
+//! checks), `record.rs` (what was received), `faults.rs` (what goes wrong on demand),
+//! `bad_answer.rs` (a `200` that is not a delivery), `auth.rs` (tokens), `answer.rs` (one answer
+//! and its log line), `cli.rs` (`sim wfm` in the foreground).
 //! The port that closes for a connection-refused outage is `sim::listener`, shared with `sim acd`.
 
 mod answer;
 mod auth;
+mod bad_answer;
 mod cli;
 mod faults;
 mod ingest;
@@ -20,6 +22,7 @@ mod record;
 mod server;
 pub mod validate;
 
+pub use bad_answer::BadAnswer;
 pub use cli::{SimWfmCliArgs, run_cli};
 pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
 pub use record::{
@@ -34,6 +37,7 @@ use auth::TokenStore;
 use faults::FaultBook;
 use record::Recorder;
 use server::{Settings, Shared, lock};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,6 +124,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
             opts.refresh_token_lifetime,
         )),
         faults: Mutex::new(FaultBook::default()),
+        in_flight: Mutex::new(HashMap::new()),
         record: watch::Sender::new(Recorder::new(opts.keep_states)),
     });
     let (stop, stop_rx) = oneshot::channel::<()>();

@@ -73,7 +73,10 @@ pub struct ReceivedReport {
 /// One HTTP request as the simulator saw it (also the failed ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestLogEntry {
+    /// When the request arrived (before any injected latency).
     pub at: Instant,
+    /// When it was answered.
+    pub answered_at: Instant,
     /// The options' clock when the request arrived.
     pub clock_ms: Millis,
     pub method: String,
@@ -114,6 +117,9 @@ pub struct Recorded {
     pub tokens_issued: usize,
     /// Successful `POST /auth/refresh`.
     pub refreshes: usize,
+    /// The most requests that were in the server at once, per endpoint group (arrival to answer,
+    /// injected latency included).
+    pub max_concurrent: HashMap<Endpoint, usize>,
 }
 
 impl Recorded {
@@ -130,7 +136,12 @@ impl Recorded {
         self.states.iter().filter(move |s| s.agent_id == agent_id)
     }
 
-    /// The requests made to `path`, in arrival order.
+    /// The most requests to `endpoint` that were in the server at once.
+    pub fn max_concurrent(&self, endpoint: Endpoint) -> usize {
+        self.max_concurrent.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// The requests made to `path`, in the order they were answered.
     pub fn requests_to<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a RequestLogEntry> {
         self.requests.iter().filter(move |r| r.path == path)
     }

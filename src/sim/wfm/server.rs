@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::watch;
 
@@ -47,6 +48,8 @@ pub struct Shared {
     pub clock: SharedClock,
     pub tokens: Mutex<TokenStore>,
     pub faults: Mutex<FaultBook>,
+    /// Requests in the server now, per endpoint group.
+    pub in_flight: Mutex<HashMap<Endpoint, usize>>,
     /// The record; every change notifies the waiters of `wait_until`.
     pub record: watch::Sender<Recorder>,
 }
@@ -156,6 +159,44 @@ pub(super) fn rejected_items(errors: &[WireError]) -> usize {
     indexes.len()
 }
 
+/// One request in the server, from arrival to answer (or to the client hanging up, when the
+/// handler is dropped): counts towards [`super::Recorded::max_concurrent`].
+struct InFlight<'a> {
+    shared: &'a Shared,
+    endpoint: Endpoint,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared, endpoint: Endpoint) -> InFlight<'a> {
+        let now = {
+            let mut in_flight = lock(&shared.in_flight);
+            let n = in_flight.entry(endpoint).or_insert(0);
+            *n += 1;
+            *n
+        };
+        // Only a new maximum changes the record (and wakes the waiters).
+        shared.record.send_if_modified(|recorder| {
+            let max = recorder
+                .recorded
+                .max_concurrent
+                .entry(endpoint)
+                .or_insert(0);
+            let higher = now > *max;
+            *max = (*max).max(now);
+            higher
+        });
+        InFlight { shared, endpoint }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = lock(&self.shared.in_flight).get_mut(&self.endpoint) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
 impl Shared {
     async fn call(&self, route: Route, headers: &HeaderMap, body: &[u8]) -> Response {
         let meta = CallMeta::new(
@@ -165,6 +206,7 @@ impl Shared {
             body.len(),
             self.clock.now_ms(),
         );
+        let _in_flight = InFlight::enter(self, route.endpoint());
         let before = lock(&self.faults).before_call(route.endpoint());
         if !before.latency.is_zero() {
             tokio::time::sleep(before.latency).await;
