@@ -48,6 +48,16 @@ pub(crate) struct TaskRow {
     /// JSON text, e.g. `{"direction":"inbound"}`.
     pub attributes: Arc<str>,
     pub created_ms: Millis,
+    /// When the task entered the queue it is in; `None`: when it was created.
+    pub queue_entered_ms: Option<Millis>,
+}
+
+impl TaskRow {
+    /// When the task entered its current queue, as an event at `at_ms` reports it.
+    pub fn in_queue_ms(&self, at_ms: Millis) -> u32 {
+        let entered = self.queue_entered_ms.unwrap_or(self.created_ms);
+        u32::try_from((at_ms - entered).max(0)).unwrap_or(u32::MAX)
+    }
 }
 
 /// A worker as one event saw it.
@@ -65,6 +75,8 @@ pub(crate) struct TaskSnap {
     pub task: u32,
     pub queue: u16,
     pub age_s: u32,
+    /// Milliseconds since the task entered `queue` (`task_queue_entered_date` = event − this).
+    pub in_queue_ms: u32,
     pub status: Option<AssignmentStatus>,
 }
 
@@ -365,6 +377,7 @@ impl World {
             channel,
             attributes,
             created_ms,
+            queue_entered_ms: None,
         });
         index
     }
