@@ -52,14 +52,6 @@ pub(crate) struct TaskRow {
     pub queue_entered_ms: Option<Millis>,
 }
 
-impl TaskRow {
-    /// When the task entered its current queue, as an event at `at_ms` reports it.
-    pub fn in_queue_ms(&self, at_ms: Millis) -> u32 {
-        let entered = self.queue_entered_ms.unwrap_or(self.created_ms);
-        u32::try_from((at_ms - entered).max(0)).unwrap_or(u32::MAX)
-    }
-}
-
 /// A worker as one event saw it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WorkerSnap {

@@ -77,11 +77,12 @@ pub(super) fn task_snap(
     if enters && row.queue_entered_ms.is_none_or(|t| t <= at_ms) {
         row.queue_entered_ms = Some(at_ms);
     }
+    let entered = row.queue_entered_ms.unwrap_or(row.created_ms);
     TaskSnap {
         task,
         queue,
         age_s: u32::try_from((at_ms - row.created_ms).max(0) / 1000).unwrap_or(u32::MAX),
-        in_queue_ms: row.in_queue_ms(at_ms),
+        in_queue_ms: u32::try_from((at_ms - entered).max(0)).unwrap_or(u32::MAX),
         status: None,
     }
 }
