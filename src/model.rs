@@ -166,6 +166,9 @@ pub enum ReservationOutcome {
     TimedOut,
     /// canceled or rescinded by TaskRouter (not the agent's doing).
     Canceled,
+    /// `reservation.failed`: TaskRouter could not assign the task to the worker (not the agent's
+    /// doing either); the task goes back to routing.
+    Failed,
 }
 
 /// One reservation as derived from `reservation.*` events.
@@ -178,7 +181,8 @@ pub struct ReservationRecord {
     pub queue_sid: Option<String>,
     pub created_ms: Millis,
     pub outcome: ReservationOutcome,
-    /// When the outcome was reached (accepted/rejected/timeout/canceled); `None` while pending.
+    /// When the outcome was reached (accepted/rejected/timeout/canceled/failed); `None` while
+    /// pending.
     pub outcome_ms: Option<Millis>,
     pub wrapup_ms: Option<Millis>,
     pub completed_ms: Option<Millis>,

@@ -182,3 +182,96 @@ fn run_with_an_unusable_buffer_path_exits_74_and_names_it() {
     assert_eq!(out.status.code(), Some(74));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/proc/no-such-dir/buffer.db"));
 }
+
+/// The recommended install: both secrets are systemd credentials, which only the service sees.
+/// An operator's shell has no `$CREDENTIALS_DIRECTORY`.
+fn write_config_with_secrets_in_credentials(dir: &std::path::Path) -> std::path::PathBuf {
+    let cfg = write_config(dir, "http://127.0.0.1:9");
+    let text: String = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("password =") && !l.starts_with("access_key_secret ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+#[test]
+fn status_and_replay_work_without_the_secrets_run_still_needs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config_with_secrets_in_credentials(dir.path());
+    // A buffer the daemon would have left: the schema and nothing pending.
+    wfm_connector::store::Store::open(&dir.path().join("buffer.db")).unwrap();
+
+    let status = bin()
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .args(["status", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&status.stdout),
+        String::from_utf8_lossy(&status.stderr),
+    );
+    assert_eq!(status.status.code(), Some(0), "{err}");
+    assert!(out.contains("schema version"), "{out}");
+    assert!(out.contains("dead letters     0"), "{out}");
+    assert!(!err.contains("missing"), "{err}");
+
+    let json = bin()
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .args(["status", "--json", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(0));
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["dead_letter_count"], 0, "{parsed}");
+
+    let replay = bin()
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .args(["replay", "--dead-letters", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert!(String::from_utf8_lossy(&replay.stdout).contains("re-queued 0 dead letters"));
+
+    // Commands that talk to a peer still refuse to start without the secrets.
+    for args in [&["run"][..], &["check-config", "--connect"][..]] {
+        let out = bin()
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .args(args)
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("[acd] password: missing"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn status_still_names_a_bad_key_when_it_skips_the_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config_with_secrets_in_credentials(dir.path());
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[buffer]", "[buffer]\nretention = \"soon\"");
+    std::fs::write(&cfg, text).unwrap();
+    let out = bin()
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .args(["status", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[buffer] retention"));
+}

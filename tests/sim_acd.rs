@@ -734,6 +734,7 @@ async fn centre_task_lifecycles_are_consistent() {
             ],
             &["reservation.created", "reservation.rejected"],
             &["reservation.created", "reservation.timeout"],
+            &["reservation.created", "reservation.failed"],
             &["reservation.created", "reservation.canceled"],
         ];
         assert!(
@@ -762,6 +763,7 @@ async fn centre_task_lifecycles_are_consistent() {
         "reservation.accepted",
         "reservation.rejected",
         "reservation.timeout",
+        "reservation.failed",
         "reservation.canceled",
         "task.canceled",
         "task-queue.moved",

@@ -8,7 +8,7 @@ pub mod run;
 pub mod sim;
 pub mod status;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LocalConfig, LogFormat};
 use std::path::Path;
 
 pub const EX_OK: u8 = 0;
@@ -18,9 +18,26 @@ pub const EX_SOFTWARE: u8 = 70;
 pub const EX_IOERR: u8 = 74;
 pub const EX_CONFIG: u8 = 78;
 
-/// Loads the config or prints why not. Warnings go to stderr.
+/// Loads the config (secrets included) or prints why not. Warnings go to stderr.
 pub fn load_config(path: &Path) -> Result<Config, u8> {
     match crate::config::load(path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(loaded.config)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EX_CONFIG)
+        }
+    }
+}
+
+/// Loads the config without its secrets, for commands that only work on the buffer (`status`,
+/// `replay`), or prints why not. Warnings go to stderr.
+pub fn load_local_config(path: &Path) -> Result<LocalConfig, u8> {
+    match crate::config::load_local(path) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 eprintln!("warning: {w}");

@@ -1,8 +1,9 @@
 //! `replay --from --to --reports` and `replay --dead-letters`: re-queue what WFM should get again.
 //! Works on the buffer file, also while the daemon runs: its report pusher picks the new
-//! revisions up within a second.
+//! revisions up within a second. Nothing here talks to a peer, so the config is loaded without
+//! the secrets (the daemon, which has them, does the sending).
 
-use super::{EX_IOERR, EX_OK, EX_USAGE, load_config};
+use super::{EX_IOERR, EX_OK, EX_USAGE, load_local_config};
 use crate::clock::{parse_rfc3339_ms, rfc3339_ms};
 use crate::daemon::reports::replay_range;
 use crate::report::QueueReportSettings;
@@ -16,7 +17,7 @@ pub async fn replay(
     reports: bool,
     dead_letters: bool,
 ) -> u8 {
-    let config = match load_config(path) {
+    let config = match load_local_config(path) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -1,13 +1,14 @@
 //! `status [--json]`: what the buffer holds, read straight from the file (works while the daemon
-//! runs: WAL lets readers in).
+//! runs: WAL lets readers in). The config is loaded without the secrets, which an operator's shell
+//! may not have (systemd credentials).
 
-use super::{EX_IOERR, EX_OK, load_config};
+use super::{EX_IOERR, EX_OK, load_local_config};
 use crate::clock::rfc3339_ms;
 use crate::store::Store;
 use std::path::Path;
 
 pub fn status(path: &Path, json: bool) -> u8 {
-    let config = match load_config(path) {
+    let config = match load_local_config(path) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -20,7 +20,18 @@ pub(crate) struct Ctx<'a> {
     /// Dotted key → environment variable that set it.
     pub set_by: &'a BTreeMap<String, String>,
     pub credentials_dir: Option<&'a Path>,
+    /// Whether the secrets are read (`run`, `check-config`) or left out (`status`, `replay`).
+    pub secrets: Secrets,
     pub warnings: Vec<String>,
+}
+
+/// Whether a load resolves the two secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Secrets {
+    /// Read them (inline, `*_file`, systemd credential); a missing one is an error.
+    Resolve,
+    /// Do not look for them at all: the command never talks to a peer.
+    Skip,
 }
 
 impl Ctx<'_> {

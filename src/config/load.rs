@@ -2,25 +2,55 @@
 //! then build and validate ([`super::build`]). [`load`] is the daemon's entry point; it reads the
 //! process environment and `$CREDENTIALS_DIRECTORY`, then calls [`load_from_str`], which takes all
 //! of that as parameters so tests never touch the process environment.
+//!
+//! [`load_local`] / [`load_local_from_str`] are the same load without the secrets, for the
+//! commands that only work on the buffer (`status`, `replay`): they validate every other key and
+//! return a [`LocalConfig`], which has no `[acd]` or `[wfm]` section to talk to a peer with.
 
-use super::Config;
-use super::build::{Ctx, build};
+use super::build::{Ctx, Secrets, build};
 use super::env::{ENV_PREFIX, EnvOverrides, collect};
 use super::error::{ConfigError, Location, syntax_error};
 use super::raw::{NAMED_SECTIONS, RawConfig, check_file_keys};
+use super::{Config, LocalConfig};
 use std::path::{Path, PathBuf};
 
 /// A valid configuration and what an operator should still look at (`check-config` prints the
 /// warnings; the daemon logs them at start-up).
 #[derive(Debug, Clone)]
-pub struct Loaded {
-    pub config: Config,
+pub struct Loaded<C = Config> {
+    pub config: C,
     pub warnings: Vec<String>,
 }
 
 /// Loads `path` with the process's `WFM_CONNECTOR__…` variables and systemd credentials, and warns
 /// when the file holds an inline secret yet is readable by group or others.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    load_path(path, Secrets::Resolve)
+}
+
+/// Loads `path` like [`load`] but never looks for the secrets (a missing one is fine): what
+/// `status` and `replay` need, run from a shell that has no `$CREDENTIALS_DIRECTORY`.
+pub fn load_local(path: &Path) -> Result<Loaded<LocalConfig>, ConfigError> {
+    load_path(path, Secrets::Skip).map(local)
+}
+
+/// [`load_from_str`] without the secrets (see [`load_local`]).
+pub fn load_local_from_str(
+    text: &str,
+    origin: &str,
+    env: &[(String, String)],
+) -> Result<Loaded<LocalConfig>, ConfigError> {
+    load_inner(text, origin, env, None, Secrets::Skip).map(|(loaded, _)| local(loaded))
+}
+
+fn local(loaded: Loaded) -> Loaded<LocalConfig> {
+    Loaded {
+        config: LocalConfig::from(loaded.config),
+        warnings: loaded.warnings,
+    }
+}
+
+fn load_path(path: &Path, secrets: Secrets) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -39,7 +69,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     }
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     let origin = path.display().to_string();
-    let (mut loaded, inline) = load_inner(&text, &origin, &env, credentials.as_deref())?;
+    let (mut loaded, inline) = load_inner(&text, &origin, &env, credentials.as_deref(), secrets)?;
     if let Some(key) = inline {
         warn_if_readable_by_others(path, key, &mut loaded.warnings);
     }
@@ -55,7 +85,7 @@ pub fn load_from_str(
     env: &[(String, String)],
     credentials_dir: Option<&Path>,
 ) -> Result<Loaded, ConfigError> {
-    load_inner(text, origin, env, credentials_dir).map(|(loaded, _)| loaded)
+    load_inner(text, origin, env, credentials_dir, Secrets::Resolve).map(|(loaded, _)| loaded)
 }
 
 /// The load, plus the first inline secret key the file itself holds (for the file-mode check).
@@ -64,6 +94,7 @@ fn load_inner(
     origin: &str,
     env: &[(String, String)],
     credentials_dir: Option<&Path>,
+    secrets: Secrets,
 ) -> Result<(Loaded, Option<&'static str>), ConfigError> {
     let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(origin, text, &e))?;
     check_file_keys(&table, origin)?;
@@ -73,6 +104,7 @@ fn load_inner(
         origin,
         set_by: &overrides.set_by,
         credentials_dir,
+        secrets,
         warnings: Vec::new(),
     };
     let config = build(raw, &mut ctx)?;
@@ -179,6 +211,39 @@ fn warn_if_readable_by_others(_path: &Path, _key: &str, _warnings: &mut Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NO_SECRETS: &str = r#"
+[acd]
+workspace_sid = "WS0123456789abcdef0123456789abcdef"
+username = "SKtest"
+password_file = "/nonexistent/acd-password"
+
+[wfm]
+service_url = "https://wfm.example.com"
+tenant_name = "acme"
+access_key_id = "key-1"
+
+[buffer]
+path = "/var/lib/wfm-connector/buffer.db"
+"#;
+
+    #[test]
+    fn a_local_load_needs_no_secrets_but_the_full_load_does() {
+        let local = load_local_from_str(NO_SECRETS, "config.toml", &[]).unwrap();
+        assert_eq!(
+            local.config.buffer.path,
+            Path::new("/var/lib/wfm-connector/buffer.db")
+        );
+        let err = load_from_str(NO_SECRETS, "config.toml", &[], None).unwrap_err();
+        assert!(err.to_string().contains("[acd] password_file"), "{err}");
+    }
+
+    #[test]
+    fn a_local_load_still_checks_every_other_key() {
+        let bad = NO_SECRETS.replace("https://wfm", "http://wfm");
+        let err = load_local_from_str(&bad, "config.toml", &[]).unwrap_err();
+        assert!(err.to_string().contains("[wfm] service_url"), "{err}");
+    }
 
     #[test]
     fn split_key_keeps_dotted_entry_names_together() {

@@ -2,7 +2,8 @@
 //!
 //! The structs below are what the rest of the crate reads. They are produced by [`load`] (the
 //! daemon: file + process environment + systemd credentials) or [`load_from_str`] (everything
-//! injected, for tests), which go through these steps, one file each:
+//! injected, for tests); [`load_local`] gives the [`LocalConfig`] of the commands that only read
+//! the buffer, without the secrets. They go through these steps, one file each:
 //!
 //! - `raw`: the file schema, every key optional; unknown keys are refused, naming them.
 //! - `env`: `WFM_CONNECTOR__SECTION__KEY` overrides, merged by the `config` crate.
@@ -25,7 +26,7 @@ mod sections;
 
 pub use env::ENV_PREFIX;
 pub use error::{ConfigError, Location};
-pub use load::{Loaded, load, load_from_str};
+pub use load::{Loaded, load, load_from_str, load_local, load_local_from_str};
 pub use render::format_duration;
 
 use crate::model::AgentState;
@@ -49,6 +50,33 @@ pub struct Config {
     pub states: BTreeMap<String, StateOverride>,
     pub admin: AdminConfig,
     pub log: LogConfig,
+}
+
+/// The configuration without `[acd]` and `[wfm]`, so without secrets: what the commands that only
+/// work on the buffer (`status`, `replay`) get from [`load_local`]. Every key is still validated.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub buffer: BufferConfig,
+    pub reports: ReportsConfig,
+    pub queues: BTreeMap<String, QueueConfig>,
+    pub media: MediaConfig,
+    pub states: BTreeMap<String, StateOverride>,
+    pub admin: AdminConfig,
+    pub log: LogConfig,
+}
+
+impl From<Config> for LocalConfig {
+    fn from(c: Config) -> Self {
+        LocalConfig {
+            buffer: c.buffer,
+            reports: c.reports,
+            queues: c.queues,
+            media: c.media,
+            states: c.states,
+            admin: c.admin,
+            log: c.log,
+        }
+    }
 }
 
 /// `[acd]`: where and how to read Twilio TaskRouter.

@@ -3,9 +3,10 @@
 //! Precedence, first found wins: inline (file or environment) > `*_file` path > systemd credential
 //! `$CREDENTIALS_DIRECTORY/<name>` (`LoadCredential=` in the unit). A secret read from a file loses
 //! its trailing newline and nothing else: `007` stays `007`. Errors name the key and the path,
-//! never the content.
+//! never the content. Commands that only read the buffer (`status`, `replay`) load without them
+//! ([`Secrets::Skip`]): the secrets may live in systemd credentials that a shell does not have.
 
-use super::build::Ctx;
+use super::build::{Ctx, Secrets};
 use super::error::ConfigError;
 use crate::secret::Secret;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,12 @@ pub(crate) struct SecretSources<'a> {
 }
 
 /// Resolves a secret by precedence; none given is an error naming the key and the ways to give it.
+/// A load with [`Secrets::Skip`] reads nothing and gets an empty placeholder, which
+/// [`super::load::load_local`] drops with the `[acd]` and `[wfm]` sections.
 pub(crate) fn resolve(ctx: &mut Ctx<'_>, src: SecretSources<'_>) -> Result<Secret, ConfigError> {
+    if ctx.secrets == Secrets::Skip {
+        return Ok(Secret::new(""));
+    }
     let file_key = format!("{}_file", src.key);
     if let Some(secret) = src.inline {
         if src.file.is_some() {

@@ -19,6 +19,23 @@
 //!
 //! Media type of work in hand: the `[media]` mapping of the task channel; channels excluded from
 //! queue reports (email, fax) show the work with no media type.
+//!
+//! The events folded, of TaskRouter's list (Event reference):
+//!
+//! - `worker.created`, `worker.deleted`, `worker.activity.update` (and its legacy alias
+//!   `worker.activity`): the worker and its Activity.
+//! - `worker.attributes.update`: the worker's attributes (`worker_attributes`) — which the
+//!   `attribute:<key>` agent id reads. Every event that carries `worker_name`,
+//!   `worker_attributes` or `worker_activity_*` refreshes them too.
+//! - `reservation.created` (pending), `accepted`, `wrapup`; the reservation ENDS with
+//!   `completed`, `rejected`, `timeout`, `canceled`, `rescinded` or `failed` (TaskRouter could not
+//!   assign it): the worker no longer holds it, so an offer that failed does not leave the agent
+//!   `Reserved`.
+//! - Not folded: `worker.capacity.update` and `worker.channel.availability.update` change what
+//!   TaskRouter may route to a channel, not the Activity, and SPEC §4 derives the state from the
+//!   Activity and the work in hand; `activity.*` (the catalogue comes from the Activities list,
+//!   re-read every `workers_refresh`); `task.*`, `task-queue.*`, `workflow.*` name no worker (their
+//!   effect on a worker arrives as its reservation events).
 
 use crate::config::{AgentIdMode, MediaConfig, StateOverride};
 use crate::model::{AcdEvent, AgentState, Millis};
@@ -160,7 +177,8 @@ impl WorkerDerivation {
             | "reservation.rejected"
             | "reservation.timeout"
             | "reservation.canceled"
-            | "reservation.rescinded" => None,
+            | "reservation.rescinded"
+            | "reservation.failed" => None,
             _ => return,
         };
         let pos = self

@@ -1,5 +1,5 @@
 //! Task and reservation derivation: all stored events of ONE task (`task.*`, `task-queue.*`,
-//! `reservation.*`) → one [`TaskRecord`] and its [`ReservationRecord`]s. Pure, no I/O; the store
+//! `reservation.*`, `workflow.*`: every event whose `task_sid` names it) → one [`TaskRecord`] and its [`ReservationRecord`]s. Pure, no I/O; the store
 //! calls it again whenever an event of the task arrives (also late), and persists the result as
 //! JSON. The queue report ([`crate::report`]) reads only these records.
 //!
@@ -18,13 +18,25 @@
 //!   the queue the task was in when accepted; if never accepted, the last queue it entered; then
 //!   the last `task_queue_sid` seen on any event. A transferred task therefore stays under the
 //!   queue that first answered it — it is one contact, counted once.
+//! - **Reported dates.** Task and reservation events carry `task_queue_entered_date` (when the
+//!   task entered the queue the event names), `task_date_created` and `task_age` (seconds since
+//!   creation); `task/dates.rs` says which formats are read. They stand in for the entry events
+//!   of a task that was already waiting before observed history began (first start, resume
+//!   after a gap).
 //! - **Waiting time** runs from the last entry into *that* queue at or before the acceptance (or
 //!   the end, when abandoned): `queue_entered_ms`. Time spent in earlier queues of the workflow is
-//!   not that queue's wait. Without any recorded entry, from `entered_ms`.
-//! - **entered_ms** = first queue entry; else `task.created`; else the task's first event.
+//!   not that queue's wait. Without a recorded entry into it, from the entry into that queue that
+//!   the last event naming it (at or before the acceptance / end) reports; without either, from
+//!   `entered_ms`. The wait of a task that began waiting before observed history is therefore
+//!   its whole wait, not the part we saw (it is the contact's wait, counted in the interval the
+//!   task ended).
+//! - **entered_ms** = the earliest queue entry, recorded or reported; else `created_ms`; else the
+//!   task's first event. **created_ms** = `task.created`; else the first reported
+//!   `task_date_created`; else the first event's time − `task_age`.
 //! - **End** = the first of `task.completed | canceled | deleted | system-deleted`. If none came
 //!   but the task was accepted, every accepted reservation is completed, none is still pending
-//!   and the task did not re-enter a queue afterwards, the task ended at the last reservation
+//!   (a `reservation.failed` one is over, like a rejected one) and the task did not re-enter a
+//!   queue afterwards, the task ended at the last reservation
 //!   completion (Twilio completes a task with its last reservation; a lost `task.completed` must
 //!   not keep the contact out of every report). `end_event` says which rule applied.
 //! - **Outcome** = `Handled` if any reservation was accepted, else `Abandoned`; `None` while the
@@ -38,90 +50,34 @@
 //!   `None` = excluded channel. `outbound` = `task_attributes.direction == "outbound"` (any case).
 //!   `counted = !outbound && media_type.is_some()`. Channel and attributes: the last readable.
 //! - **Reservations without `worker_sid`** cannot be attributed to an agent and are skipped.
+//!
+//! TaskRouter's other task-lifecycle events (Event reference), and why they change nothing here
+//! beyond the keys every event is read for (channel, attributes, queue name, reported dates):
+//!
+//! - `task.updated`: new attributes or priority — read like any event's (the last readable
+//!   `task_attributes` wins).
+//! - `workflow.entered`, `workflow.target-matched`, `workflow.skipped`: routing steps; the queue
+//!   a task waits in shows as `task-queue.entered` / `moved`.
+//! - `workflow.timeout`: the task ran out of the workflow's targets; it is NOT an end (it then
+//!   waits in the default queue, or ends with `task.canceled` when its TTL expires), so an
+//!   acceptance after it is still an answer.
+//! - `task.transfer-initiated|attempt-failed|failed|canceled|completed`: Flex's bookkeeping of a
+//!   transfer. The hand-off itself shows in the work (another worker accepts, or the task
+//!   re-enters a queue) and is counted once, when it happens (**Transfers**); counting initiated
+//!   transfers would count the ones that failed or were canceled.
 
+mod dates;
+mod order;
+mod record;
 mod reservation;
 
 use crate::config::{AgentIdMode, MediaConfig};
 use crate::model::{AcdEvent, Millis, ReservationOutcome, ReservationRecord, TaskOutcome};
+use dates::ReportedDates;
+use order::ordered_events;
+pub use record::{HandlingLeg, TaskDerivation, TaskRecord, TaskTransfer};
 use reservation::{ReservationFold, reservation_sid_of};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// One contact as the queue report sees it. Persisted as JSON by the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskRecord {
-    pub task_sid: String,
-    /// The queue the task is counted under (see the module rules).
-    pub queue_sid: Option<String>,
-    /// The last name seen for `queue_sid`.
-    pub queue_name: Option<String>,
-    /// `task_channel_unique_name`.
-    pub channel: Option<String>,
-    /// Reported media type; `None` = excluded channel (email, fax…).
-    pub media_type: Option<String>,
-    /// `task_attributes.direction == "outbound"`.
-    pub outbound: bool,
-    /// Whether the queue report counts this task: inbound and of a reported media type.
-    pub counted: bool,
-    /// `task.created`, when seen.
-    pub created_ms: Option<Millis>,
-    /// First queue entry (else `task.created`, else the first event).
-    pub entered_ms: Millis,
-    /// Last entry into `queue_sid` before acceptance / end: where the waiting time starts.
-    pub queue_entered_ms: Millis,
-    /// First acceptance of any reservation.
-    pub accepted_ms: Option<Millis>,
-    pub accepted_worker_sid: Option<String>,
-    pub accepted_agent_id: Option<String>,
-    /// `task.wrapup`, else the last wrap-up of an accepted reservation.
-    pub wrapup_ms: Option<Millis>,
-    /// When the task ended; `None` while open.
-    pub ended_ms: Option<Millis>,
-    /// The event type that ended it, or `inferred:reservations-completed`.
-    pub end_event: Option<String>,
-    pub outcome: Option<TaskOutcome>,
-    /// One entry per accepted reservation, in acceptance order: who did the work, from which queue.
-    #[serde(default)]
-    pub handling: Vec<HandlingLeg>,
-    /// Hand-offs from one agent to a queue or to another agent.
-    #[serde(default)]
-    pub transfers: Vec<TaskTransfer>,
-}
-
-/// The work of one agent on a task: one accepted reservation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HandlingLeg {
-    pub reservation_sid: String,
-    pub worker_sid: String,
-    pub agent_id: String,
-    /// The reservation's queue, else the queue the task was in when accepted.
-    pub queue_sid: Option<String>,
-    pub accepted_ms: Millis,
-    pub wrapup_ms: Option<Millis>,
-    pub completed_ms: Option<Millis>,
-}
-
-/// A hand-off away from the agent holding the task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskTransfer {
-    pub at_ms: Millis,
-    pub from_worker_sid: String,
-    pub from_agent_id: String,
-    /// The queue the giving agent had accepted the task from.
-    pub from_queue_sid: Option<String>,
-    /// Set for a transfer to a queue.
-    pub to_queue_sid: Option<String>,
-    /// Set for a transfer directly to another worker.
-    pub to_worker_sid: Option<String>,
-}
-
-/// What [`derive_task`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDerivation {
-    pub task: TaskRecord,
-    /// One per reservation sid, sorted by `(created_ms, reservation_sid)`.
-    pub reservations: Vec<ReservationRecord>,
-}
 
 /// The agent holding the task right now.
 struct Holder {
@@ -142,6 +98,8 @@ struct TaskFold {
     /// `(time, queue)` of every queue entry, in order.
     entries: Vec<(Millis, String)>,
     created_ms: Option<Millis>,
+    /// `task_date_created`, `task_queue_entered_date`, `task_age` as the events report them.
+    reported: ReportedDates,
     wrapup_ms: Option<Millis>,
     end: Option<(Millis, String)>,
     reservations: BTreeMap<String, ReservationFold>,
@@ -151,49 +109,8 @@ struct TaskFold {
     transfers: Vec<TaskTransfer>,
 }
 
-fn task_sid_of(e: &AcdEvent) -> Option<String> {
-    e.data
-        .str("task_sid")
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            (e.resource_type.eq_ignore_ascii_case("task") && !e.resource_sid.is_empty())
-                .then(|| e.resource_sid.clone())
-        })
-}
-
 fn non_empty(e: &AcdEvent, key: &str) -> Option<String> {
     e.data.str(key).filter(|s| !s.is_empty())
-}
-
-/// Sorts into the one total order, drops exact duplicates and events of other tasks.
-fn ordered_events(events: &[AcdEvent]) -> Option<(String, Vec<&AcdEvent>)> {
-    let mut sorted: Vec<&AcdEvent> = events.iter().collect();
-    sorted.sort_by(|a, b| {
-        (
-            a.event_ms,
-            &a.sid,
-            &a.event_type,
-            &a.resource_sid,
-            &a.resource_type,
-        )
-            .cmp(&(
-                b.event_ms,
-                &b.sid,
-                &b.event_type,
-                &b.resource_sid,
-                &b.resource_type,
-            ))
-            .then_with(|| {
-                // Only reached for junk: two events sharing time, sid and type.
-                let ja = serde_json::to_string(&a.data).unwrap_or_default();
-                let jb = serde_json::to_string(&b.data).unwrap_or_default();
-                ja.cmp(&jb)
-            })
-    });
-    sorted.dedup_by(|a, b| a == b);
-    let task_sid = sorted.iter().find_map(|e| task_sid_of(e))?;
-    sorted.retain(|e| task_sid_of(e).is_none_or(|s| s == task_sid));
-    Some((task_sid, sorted))
 }
 
 /// Derives one task and its reservations from all its stored events, in any order. `None` when
@@ -222,6 +139,7 @@ impl TaskFold {
             self.attributes = Some(a);
         }
         let queue = non_empty(e, "task_queue_sid");
+        self.reported.read(e, queue.as_deref());
         if let Some(q) = &queue {
             if let Some(n) = non_empty(e, "task_queue_name") {
                 self.queue_names.insert(q.clone(), n);
@@ -354,20 +272,27 @@ impl TaskFold {
             .and_then(|l| l.queue_sid.clone())
             .or_else(|| entries.last().map(|(_, q)| q.clone()))
             .or(self.last_queue_seen);
-        let entered_ms = entries
-            .first()
-            .map(|(t, _)| *t)
-            .or(self.created_ms)
+        let created_ms = self.created_ms.or(self.reported.created_ms());
+        let seen_first = entries.first().map(|(t, _)| *t);
+        let entered_ms = [seen_first, self.reported.first_entry_ms()]
+            .into_iter()
+            .flatten()
+            .min()
+            .or(created_ms)
             .unwrap_or(first_ms);
         let wait_until = first_leg
             .map(|l| l.accepted_ms)
             .or(end.as_ref().map(|(t, _)| *t));
-        let queue_entered_ms = entries
+        let seen_entry = entries
             .iter()
             .filter(|(t, q)| Some(q) == queue_sid.as_ref() && wait_until.is_none_or(|u| *t <= u))
             .map(|(t, _)| *t)
-            .next_back()
-            .unwrap_or(entered_ms);
+            .next_back();
+        let reported_entry = || {
+            let q = queue_sid.as_deref()?;
+            self.reported.entry_into(q, wait_until)
+        };
+        let queue_entered_ms = seen_entry.or_else(reported_entry).unwrap_or(entered_ms);
 
         let attribute = |key: &str| {
             self.attributes
@@ -392,7 +317,7 @@ impl TaskFold {
             channel: self.channel,
             media_type,
             outbound,
-            created_ms: self.created_ms,
+            created_ms,
             entered_ms,
             queue_entered_ms,
             accepted_ms: first_leg.map(|l| l.accepted_ms),

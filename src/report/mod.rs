@@ -58,7 +58,9 @@
 //! interval.
 //! `unavailableByReason` sums to `unavailableSec` (a missing reason is the key `""`).
 //! `reservationsOffered` counts reservations CREATED in the interval; `…Accepted/Rejected/TimedOut`
-//! count OUTCOMES reached in the interval (canceled/rescinded offers count as offered only).
+//! count OUTCOMES reached in the interval (canceled/rescinded offers and failed ones —
+//! `reservation.failed`, TaskRouter could not assign — count as offered only: neither is the
+//! agent's answer nor its silence).
 //! Reservations of every media are counted: this section is the agent's whole ACD activity, like
 //! the state time beside it. An agent gets a row when it was logged in during the interval or has
 //! a reservation counted in it. Sorted by `agentId`.

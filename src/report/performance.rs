@@ -82,7 +82,11 @@ pub fn agent_system_performance(
                 ReservationOutcome::Accepted => row.reservations_accepted += 1,
                 ReservationOutcome::Rejected => row.reservations_rejected += 1,
                 ReservationOutcome::TimedOut => row.reservations_timed_out += 1,
-                ReservationOutcome::Canceled | ReservationOutcome::Pending => {}
+                // Withdrawn or failed by TaskRouter: offered, but neither the agent's answer nor
+                // its silence.
+                ReservationOutcome::Canceled
+                | ReservationOutcome::Failed
+                | ReservationOutcome::Pending => {}
             }
         }
     }

@@ -3,7 +3,9 @@
 //! transfers) are decided by the parent module.
 //!
 //! - The first outcome wins: `accepted`, `rejected`, `timeout`, `canceled`/`rescinded` (both
-//!   `Canceled`: TaskRouter withdrew the offer, not the agent). Later outcome events are ignored.
+//!   `Canceled`: TaskRouter withdrew the offer, not the agent), `failed` (`Failed`: TaskRouter
+//!   could not assign it; the reservation is over, like a rejection, and the task is routed
+//!   again). Later outcome events are ignored.
 //! - `wrapup` or `completed` while still pending means the acceptance was not seen: it counts as
 //!   accepted at that moment.
 //! - `created_ms` is `reservation.created`, else the reservation's first event.
@@ -82,6 +84,7 @@ impl ReservationFold {
             "reservation.canceled" | "reservation.rescinded" => {
                 settle(ReservationOutcome::Canceled)
             }
+            "reservation.failed" => settle(ReservationOutcome::Failed),
             "reservation.wrapup" => {
                 self.wrapup_ms.get_or_insert(ms);
                 pending
@@ -181,6 +184,19 @@ mod tests {
     fn rescinded_is_canceled() {
         let r = fold(&[("reservation.created", 1), ("reservation.rescinded", 2)]);
         assert_eq!(r.outcome, ReservationOutcome::Canceled);
+    }
+
+    #[test]
+    fn failed_ends_the_reservation_and_a_later_accept_does_not_revive_it() {
+        let r = fold(&[
+            ("reservation.created", 1),
+            ("reservation.failed", 2),
+            ("reservation.accepted", 3),
+        ]);
+        assert_eq!(
+            (r.outcome, r.outcome_ms),
+            (ReservationOutcome::Failed, Some(2))
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub enum ReservationEventKind {
     Rescinded,
     Wrapup,
     Completed,
+    /// `reservation.failed`: TaskRouter could not assign the task to the worker.
+    Failed,
 }
 
 impl ReservationEventKind {
@@ -48,6 +50,7 @@ impl ReservationEventKind {
             ReservationEventKind::Rescinded => "reservation.rescinded",
             ReservationEventKind::Wrapup => "reservation.wrapup",
             ReservationEventKind::Completed => "reservation.completed",
+            ReservationEventKind::Failed => "reservation.failed",
         }
     }
 }

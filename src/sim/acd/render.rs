@@ -1,8 +1,11 @@
 //! Rendering to TaskRouter's JSON: events (numbers in `event_data` as strings, attributes as JSON
 //! strings), workers, activities, list `meta` and Twilio's error object.
 
+mod resources;
+
 use super::world::{EventBody, StoredEvent, TaskSnap, WorkerSnap, World};
 use crate::model::Millis;
+pub(crate) use resources::{activity_value, worker_value};
 use serde::{Serialize, Serializer};
 
 /// A date as Twilio writes it in resources and `event_date`: seconds precision, `Z`.
@@ -21,6 +24,16 @@ pub(crate) fn twilio_date(ms: Millis) -> String {
         ),
         None => String::new(),
     }
+}
+
+/// A date as TaskRouter writes `task_date_created` and `task_queue_entered_date` in event data:
+/// ISO 8601 with milliseconds (`2026-11-20T10:15:00.123Z`).
+pub(crate) fn twilio_date_ms(ms: Millis) -> String {
+    let mut text = twilio_date(ms);
+    if text.pop().is_some() {
+        text.push_str(&format!(".{:03}Z", ms.rem_euclid(1000)));
+    }
+    text
 }
 
 /// Where the simulator's resources live: `{base}/v1/Workspaces/{sid}`.
@@ -86,6 +99,10 @@ struct EventDataJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     task_channel_unique_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    task_date_created: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_queue_entered_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     task_queue_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     task_queue_sid: Option<&'a str>,
@@ -132,12 +149,17 @@ impl<'a> EventDataJson<'a> {
         }
     }
 
-    fn task(&mut self, world: &'a World, snap: &TaskSnap) {
+    /// The task's keys; the dates as an event at `at_ms` reports them.
+    fn task(&mut self, world: &'a World, snap: &TaskSnap, at_ms: Millis) {
         if let Some(t) = world.tasks.get(snap.task as usize) {
             self.task_sid = Some(&t.sid);
             self.task_attributes = Some(&t.attributes);
             self.task_channel_unique_name = Some(&t.channel);
+            self.task_date_created = Some(twilio_date_ms(t.created_ms.min(at_ms)));
         }
+        self.task_queue_entered_date = Some(twilio_date_ms(
+            at_ms.saturating_sub(Millis::from(snap.in_queue_ms)),
+        ));
         if let Some(q) = world.queues.get(usize::from(snap.queue)) {
             self.task_queue_sid = Some(&q.sid);
             self.task_queue_name = Some(&q.name);
@@ -230,7 +252,7 @@ fn typed_event<'a>(
             reservation,
         } => {
             data.worker(world, worker);
-            data.task(world, task);
+            data.task(world, task, event.event_ms);
             data.task_assignment_status = None;
             let reservation_sid = world
                 .reservations
@@ -257,7 +279,7 @@ fn typed_event<'a>(
             ]);
         }
         EventBody::Task(task) => {
-            data.task(world, task);
+            data.task(world, task, event.event_ms);
             let task_sid = data.task_sid.unwrap_or_default();
             if event_type.starts_with("task-queue.") {
                 resource_type = "taskqueue";
@@ -331,65 +353,6 @@ pub(crate) fn list_body(key: &str, items: &[u8], meta: &Meta) -> Vec<u8> {
     }
     out.push(b'}');
     out
-}
-
-/// A worker resource. Lists carry `attributes: null` (SPEC §3); the single resource carries them.
-pub(crate) fn worker_value(
-    world: &World,
-    base: &str,
-    worker: u32,
-    with_attributes: bool,
-) -> serde_json::Value {
-    let Some(w) = world.workers.get(worker as usize) else {
-        return serde_json::Value::Null;
-    };
-    let activity = world.activities.get(usize::from(w.activity));
-    let ws_url = workspace_url(base, world);
-    let url = format!("{ws_url}/Workers/{}", w.sid);
-    serde_json::json!({
-        "account_sid": &*world.account_sid,
-        "activity_name": activity.map(|a| &*a.name),
-        "activity_sid": activity.map(|a| &*a.sid),
-        "attributes": with_attributes.then_some(&*w.attributes),
-        "available": activity.is_some_and(|a| a.available),
-        "date_created": twilio_date(w.created_ms),
-        "date_status_changed": twilio_date(w.status_changed_ms),
-        "date_updated": twilio_date(w.status_changed_ms),
-        "friendly_name": &*w.name,
-        "sid": &*w.sid,
-        "workspace_sid": &*world.workspace_sid,
-        "url": url,
-        "links": {
-            "channels": format!("{url}/Channels"),
-            "activity": activity.map(|a| format!("{ws_url}/Activities/{}", a.sid)),
-            "workspace": ws_url,
-            "statistics": format!("{ws_url}/Workers/Statistics"),
-            "real_time_statistics": format!("{ws_url}/Workers/RealTimeStatistics"),
-            "cumulative_statistics": format!("{ws_url}/Workers/CumulativeStatistics"),
-            "worker_statistics": format!("{url}/Statistics"),
-            "worker_channels": format!("{url}/Channels"),
-            "reservations": format!("{url}/Reservations"),
-        }
-    })
-}
-
-/// An activity resource.
-pub(crate) fn activity_value(world: &World, base: &str, activity: usize) -> serde_json::Value {
-    let Some(a) = world.activities.get(activity) else {
-        return serde_json::Value::Null;
-    };
-    let ws_url = workspace_url(base, world);
-    serde_json::json!({
-        "account_sid": &*world.account_sid,
-        "available": a.available,
-        "date_created": twilio_date(world.created_ms),
-        "date_updated": twilio_date(world.created_ms),
-        "friendly_name": &*a.name,
-        "sid": &*a.sid,
-        "url": format!("{ws_url}/Activities/{}", a.sid),
-        "workspace_sid": &*world.workspace_sid,
-        "links": { "workspace": ws_url }
-    })
 }
 
 /// Twilio's error object, e.g. `{"code":20404,"message":"…","more_info":"…","status":404}`.

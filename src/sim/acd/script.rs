@@ -9,12 +9,21 @@
 //! Workers, queues, tasks and reservations named in a script are created on first use (workers by
 //! friendly name or sid, queues by name or sid); activities must exist (the five defaults do).
 //! Worker events move the worker in `GET …/Workers` at once, whatever the event's visibility.
+//!
+//! Task and reservation events carry the task's dates as TaskRouter reports them: `task_age`,
+//! `task_date_created` (the task's creation: its earliest event pushed, or
+//! [`ScriptEvent::task_waiting_since`]) and `task_queue_entered_date` (its last
+//! `task-queue.entered` / `moved` pushed, else its creation). A task already waiting before the
+//! events a test pushes is written with `task_waiting_since`.
+
+mod rows;
 
 use super::faults::JunkKind;
 use super::kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
 use super::log::EventLog;
-use super::world::{AssignmentStatus, EventBody, StoredEvent, TaskSnap, World};
+use super::world::{AssignmentStatus, EventBody, StoredEvent, World};
 use crate::model::Millis;
+use rows::{task_or_create, task_snap, worker_or_create};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -50,6 +59,7 @@ pub struct ScriptEvent {
     sid: Option<String>,
     late_by_ms: Millis,
     junk: Option<JunkKind>,
+    waiting_since_ms: Option<Millis>,
     what: What,
 }
 
@@ -80,6 +90,14 @@ impl ScriptEvent {
         self
     }
 
+    /// The task (of a task or reservation event) was created and entered its queue at `ms`,
+    /// before this event: its `task_age`, `task_date_created` and `task_queue_entered_date` say
+    /// so, as TaskRouter's do for a task that was already waiting when history begins.
+    pub fn task_waiting_since(mut self, ms: Millis) -> Self {
+        self.waiting_since_ms = Some(ms);
+        self
+    }
+
     pub fn at_ms(&self) -> Millis {
         self.at_ms
     }
@@ -90,6 +108,7 @@ impl ScriptEvent {
             sid: None,
             late_by_ms: 0,
             junk: None,
+            waiting_since_ms: None,
             what,
         }
     }
@@ -127,7 +146,8 @@ impl Script {
         )
     }
 
-    /// A reservation event of `worker` for `task` from `queue` on `channel`.
+    /// A reservation event of `worker` for `task` from `queue` on `channel` (also
+    /// `ReservationEventKind::Failed`: TaskRouter could not assign it).
     pub fn reservation(
         kind: ReservationEventKind,
         worker: &str,
@@ -205,60 +225,6 @@ pub enum ScriptError {
     RawEventWithoutDate,
 }
 
-fn attributes_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(verbatim) => verbatim.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A worker by sid or name, created (Offline) if unknown.
-fn worker_or_create(world: &mut World, key: &str, at_ms: Millis) -> u32 {
-    if let Some(found) = world.worker(key) {
-        return found;
-    }
-    let offline = world.activity("Offline").unwrap_or(0);
-    let looks_like_sid = key.len() == 34 && key.starts_with("WK");
-    let attributes = serde_json::json!({ "logon": key }).to_string();
-    let sid = looks_like_sid.then_some(key);
-    world.add_worker(sid, key, &attributes, offline, at_ms)
-}
-
-fn task_or_create(
-    world: &mut World,
-    sid: &str,
-    channel: &str,
-    attributes: Option<&serde_json::Value>,
-    at_ms: Millis,
-) -> u32 {
-    let text = attributes.map(attributes_text);
-    match world.task(sid) {
-        Some(found) => {
-            if let Some(text) = text {
-                let interned = world.intern(&text);
-                if let Some(row) = world.tasks.get_mut(found as usize) {
-                    row.attributes = interned;
-                }
-            }
-            found
-        }
-        None => world.add_task(Some(sid), channel, text.as_deref().unwrap_or("{}"), at_ms),
-    }
-}
-
-fn task_snap(world: &World, task: u32, queue: u16, at_ms: Millis) -> TaskSnap {
-    let created = world
-        .tasks
-        .get(task as usize)
-        .map_or(at_ms, |t| t.created_ms);
-    TaskSnap {
-        task,
-        queue,
-        age_s: u32::try_from((at_ms - created).max(0) / 1000).unwrap_or(u32::MAX),
-        status: None,
-    }
-}
-
 /// Applies a scripted event to the tables and the log; returns the event sid.
 pub(crate) fn apply(
     world: &mut World,
@@ -266,6 +232,7 @@ pub(crate) fn apply(
     event: ScriptEvent,
 ) -> Result<String, ScriptError> {
     let at = event.at_ms;
+    let since = event.waiting_since_ms;
     let (event_type, body) = match event.what {
         What::Worker {
             kind,
@@ -309,12 +276,12 @@ pub(crate) fn apply(
             channel,
         } => {
             let w = worker_or_create(world, &worker, at);
-            let t = task_or_create(world, &task, &channel, None, at);
+            let t = task_or_create(world, &task, &channel, None, at, since);
             let q = world.queue_or_create(&queue);
             let r = world.reservation(Some(&reservation));
             let body = EventBody::Reservation {
                 worker: world.worker_snap(w),
-                task: task_snap(world, t, q, at),
+                task: task_snap(world, t, q, at, false),
                 reservation: r,
             };
             (kind.event_type(), body)
@@ -327,9 +294,10 @@ pub(crate) fn apply(
             channel,
             attributes,
         } => {
-            let t = task_or_create(world, &task, &channel, attributes.as_ref(), at);
+            let t = task_or_create(world, &task, &channel, attributes.as_ref(), at, since);
             let q = world.queue_or_create(&queue);
-            let mut snap = task_snap(world, t, q, at);
+            let enters = matches!(event_type, "task-queue.entered" | "task-queue.moved");
+            let mut snap = task_snap(world, t, q, at, enters);
             snap.status = Some(status);
             (event_type, EventBody::Task(snap))
         }

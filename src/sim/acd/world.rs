@@ -48,6 +48,8 @@ pub(crate) struct TaskRow {
     /// JSON text, e.g. `{"direction":"inbound"}`.
     pub attributes: Arc<str>,
     pub created_ms: Millis,
+    /// When the task entered the queue it is in; `None`: when it was created.
+    pub queue_entered_ms: Option<Millis>,
 }
 
 /// A worker as one event saw it.
@@ -65,6 +67,8 @@ pub(crate) struct TaskSnap {
     pub task: u32,
     pub queue: u16,
     pub age_s: u32,
+    /// Milliseconds since the task entered `queue` (`task_queue_entered_date` = event − this).
+    pub in_queue_ms: u32,
     pub status: Option<AssignmentStatus>,
 }
 
@@ -365,6 +369,7 @@ impl World {
             channel,
             attributes,
             created_ms,
+            queue_entered_ms: None,
         });
         index
     }

@@ -6,7 +6,7 @@
 //! start time and the settings, not on how `advance_to` is stepped.
 //!
 //! A task: `task.created` + `task-queue.entered` → `reservation.created` (an Available agent) →
-//! `reservation.accepted` | `rejected` | `timeout` (then offered again or left waiting) →
+//! `reservation.accepted` | `rejected` | `timeout` | `failed` (then offered again or left waiting) →
 //! `reservation.wrapup` + `task.wrapup` → `reservation.completed` + `task.completed`. A task not
 //! accepted within the caller's patience ends `task.canceled` (with `reservation.canceled` if an
 //! offer was ringing); some waiting tasks time out of their queue and move to another.
@@ -93,6 +93,8 @@ enum Outcome {
     Accept,
     Reject,
     Timeout,
+    /// TaskRouter could not assign it (`reservation.failed`).
+    Fail,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,6 +121,8 @@ struct TaskWork {
     queue: u16,
     channel: Channel,
     created_ms: Millis,
+    /// When the task entered `queue`.
+    queue_entered_ms: Millis,
     state: TaskState,
     last_rejected_by: Option<u32>,
 }
@@ -279,14 +283,15 @@ impl Centre {
     }
 
     fn task_snap(&self, task: u32, at: Millis, status: Option<AssignmentStatus>) -> TaskSnap {
-        let (world_task, queue, created) = self
-            .tasks
-            .get(task as usize)
-            .map_or((0, 0, at), |t| (t.world_task, t.queue, t.created_ms));
+        let (world_task, queue, created, entered) =
+            self.tasks.get(task as usize).map_or((0, 0, at, at), |t| {
+                (t.world_task, t.queue, t.created_ms, t.queue_entered_ms)
+            });
         TaskSnap {
             task: world_task,
             queue,
             age_s: u32::try_from((at - created) / SECOND).unwrap_or(u32::MAX),
+            in_queue_ms: u32::try_from((at - entered).max(0)).unwrap_or(u32::MAX),
             status,
         }
     }

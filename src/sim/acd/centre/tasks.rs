@@ -34,6 +34,7 @@ impl Centre {
             queue,
             channel,
             created_ms: at,
+            queue_entered_ms: at,
             state: TaskState::Waiting,
             last_rejected_by: None,
         });
@@ -113,7 +114,9 @@ impl Centre {
         let (outcome, ring) = match self.rng.u32(0..100) {
             0..86 => (Outcome::Accept, self.rng.i64(SECOND..8 * SECOND)),
             86..93 => (Outcome::Reject, self.rng.i64(2 * SECOND..6 * SECOND)),
-            _ => (Outcome::Timeout, 15 * SECOND),
+            93..99 => (Outcome::Timeout, 15 * SECOND),
+            // The worker's client could not take the offer.
+            _ => (Outcome::Fail, 2 * SECOND),
         };
         self.schedule(
             at + ring,
@@ -167,6 +170,7 @@ impl Centre {
         }
         let kind = match outcome {
             Outcome::Timeout => "reservation.timeout",
+            Outcome::Fail => "reservation.failed",
             _ => "reservation.rejected",
         };
         self.emit_reservation(at, reservation, kind, out);
@@ -258,6 +262,7 @@ impl Centre {
         );
         if let Some(t) = self.tasks.get_mut(task as usize) {
             t.queue = next;
+            t.queue_entered_ms = at;
         }
         self.emit_task(at, task, "task-queue.moved", AssignmentStatus::Pending, out);
     }
