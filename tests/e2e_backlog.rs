@@ -192,11 +192,19 @@ async fn after_a_gap_of_more_than_a_day_old_states_go_to_history_and_rta_gets_a_
     drop(store);
     let old = env
         .acd
-        .push(Script::worker_activity("alice", "Break", now_ms() - 26 * hour))
+        .push(Script::worker_activity(
+            "alice",
+            "Break",
+            now_ms() - 26 * hour,
+        ))
         .unwrap();
     let recent = env
         .acd
-        .push(Script::worker_activity("alice", "Training", now_ms() - hour))
+        .push(Script::worker_activity(
+            "alice",
+            "Training",
+            now_ms() - hour,
+        ))
         .unwrap();
     let conn = env.spawn();
     let r2 = recent.clone();
