@@ -12,6 +12,8 @@ use wfm_connector::store::Store;
 const AGENTS: usize = 2_000;
 const EVENTS: usize = 200_000;
 const PAGE: usize = 1_000;
+/// Pages per window transaction: a full window of `MAX_WINDOW_EVENTS`.
+const WINDOW_PAGES: usize = wfm_connector::daemon::window::MAX_WINDOW_EVENTS / PAGE;
 
 /// A Twilio-shaped Events page body: agents cycling Available → offered → on call → ACW → done.
 fn page_body(start: usize) -> Vec<u8> {
@@ -70,9 +72,15 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("bench.db")).expect("open");
     let t = Instant::now();
-    for body in &bodies {
-        let page = parse_events_page(body).expect("parse");
-        store.ingest(&page.events, None, &ctx, 0).expect("ingest");
+    // As the poller does: a window's pages are parsed, then ingested oldest first in one
+    // transaction (windows hold up to `daemon::window::MAX_WINDOW_EVENTS` events).
+    for window in bodies.chunks(WINDOW_PAGES) {
+        let mut events = Vec::with_capacity(WINDOW_PAGES * PAGE);
+        for body in window {
+            events.extend(parse_events_page(body).expect("parse").events);
+        }
+        events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        store.ingest(&events, None, &ctx, 0).expect("ingest");
     }
     let ours = EVENTS as f64 / t.elapsed().as_secs_f64();
     // What the buffer costs on disk per event (everything derived included), WAL checkpointed.
@@ -83,6 +91,12 @@ fn main() {
         .map(|m| m.len())
         .sum();
     let per_event = on_disk as f64 / EVENTS as f64;
+    if std::env::var_os("WFM_BENCH_KEEP").is_some() {
+        // Keep the buffer to look at (e.g. `SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`).
+        println!("kept: {}", dir.path().join("bench.db").display());
+        std::mem::forget(dir);
+        return;
+    }
 
     // Reference: the same raw rows, one transaction, no derivation (what `sqlite3` would do).
     let conn = rusqlite::Connection::open(dir.path().join("ref.db")).expect("open ref");
@@ -117,7 +131,7 @@ fn main() {
     conn.execute_batch("COMMIT").expect("commit");
     let reference = EVENTS as f64 / t.elapsed().as_secs_f64();
     println!(
-        "ingest: {ours:.0} events/s (parse + derive + commit, pages of {PAGE}, {AGENTS} agents)"
+        "ingest: {ours:.0} events/s (parse + derive + commit, windows of {WINDOW_PAGES} pages of {PAGE}, {AGENTS} agents)"
     );
     println!("reference: {reference:.0} rows/s (raw insert, one transaction)");
     println!("ratio: {:.1} %", 100.0 * ours / reference);

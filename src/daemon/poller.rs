@@ -58,6 +58,8 @@ pub struct Poller<A: AcdSource> {
     observing: bool,
     /// The interval (number) the last poll reached, to wake the scheduler when it changes.
     polled_interval: Millis,
+    /// Set when a poll crossed an interval boundary: the scheduler is woken after the round.
+    wake_reports: bool,
     /// Workers already logged as having no `agent_id` (logged once each).
     unidentified: BTreeSet<String>,
 }
@@ -79,6 +81,7 @@ impl<A: AcdSource> Poller<A> {
             window_ms: super::window::FIRST_WINDOW_MS,
             observing: false,
             polled_interval: Millis::MIN,
+            wake_reports: false,
             unidentified: BTreeSet::new(),
         }
     }
@@ -119,6 +122,11 @@ impl<A: AcdSource> Poller<A> {
                     tracing::warn!(error = %e, "reconciliation with the Workers list failed; will retry");
                 }
                 next_reconcile = tokio::time::Instant::now() + cfg.acd.workers_refresh;
+            }
+            // Only now: a report built between the poll and the reconciliation would miss the
+            // workers the Workers list brings in, and go out again as revision 2.
+            if std::mem::take(&mut self.wake_reports) {
+                self.shared.reports_due.notify_one();
             }
             if first || tokio::time::Instant::now() >= next_snapshot {
                 first = false;
@@ -168,12 +176,13 @@ impl<A: AcdSource> Poller<A> {
             .last_poll_timestamp_seconds
             .set(now / 1000);
         // The scheduler builds an interval only once the ACD was polled past its end: tell it
-        // as soon as a poll crosses an interval boundary, instead of waiting for its next tick.
+        // (after the reconciliation that may follow, see `run`) as soon as a poll crosses an
+        // interval boundary, instead of waiting for its next tick.
         let interval = self.shared.config.reports.interval.as_millis().max(1) as Millis;
         let polled_end = now.div_euclid(interval);
         if polled_end != self.polled_interval {
             self.polled_interval = polled_end;
-            self.shared.reports_due.notify_one();
+            self.wake_reports = true;
         }
         if let Err(e) = blocking(&self.store, move |s| {
             s.set_meta("last_poll_ms", &now.to_string())
