@@ -28,9 +28,20 @@ pub fn load_config(path: &Path) -> Result<Config, u8> {
             Ok(loaded.config)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_config_errors(&e);
             Err(EX_CONFIG)
         }
+    }
+}
+
+/// Every problem of a configuration, one `error:` line each, and how many there are.
+fn print_config_errors(e: &crate::config::ConfigError) {
+    let problems = e.problems();
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if problems.len() > 1 {
+        eprintln!("{} problems in the configuration", problems.len());
     }
 }
 
@@ -45,7 +56,7 @@ pub fn load_local_config(path: &Path) -> Result<LocalConfig, u8> {
             Ok(loaded.config)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_config_errors(&e);
             Err(EX_CONFIG)
         }
     }

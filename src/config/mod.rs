@@ -8,13 +8,15 @@
 //! - `raw`: the file schema, every key optional; unknown keys are refused, naming them.
 //! - `env`: `WFM_CONNECTOR__SECTION__KEY` overrides, merged by the `config` crate.
 //! - `build` and `sections`: defaults ([`defaults`]), durations, URLs, ranges: the validated
-//!   [`Config`]; `secrets` resolves inline / `*_file` / systemd-credential secrets.
+//!   [`Config`] (`ctx` holds the shared checks and collects every problem, so a load reports
+//!   them all at once); `secrets` resolves inline / `*_file` / systemd-credential secrets.
 //! - `render`: the effective configuration back as TOML, secrets redacted (`check-config`).
 //!
 //! Errors ([`ConfigError`]) name file, section and key, and never contain a secret.
 //! `config/wfm-connector.toml` is the operator's documentation of every key.
 
 mod build;
+mod ctx;
 pub mod defaults;
 mod env;
 mod error;
