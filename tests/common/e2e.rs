@@ -198,6 +198,24 @@ pub async fn wait_http_status(url: &str, want: u16) -> String {
     panic!("{url} never answered {want}");
 }
 
+/// The `/metrics` text of a running connector's admin endpoint.
+pub async fn metrics_text(admin: &str) -> String {
+    reqwest::get(format!("{admin}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("/metrics body")
+}
+
+/// The value of an unlabelled sample `name` in `/metrics` (e.g. `wfm_connector_ready`).
+pub async fn metric_value(admin: &str, name: &str) -> Option<f64> {
+    metrics_text(admin).await.lines().find_map(|l| {
+        let (n, v) = l.split_once(' ')?;
+        (n == name).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
 /// The last `n` lines of a text.
 pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
