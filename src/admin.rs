@@ -1,5 +1,6 @@
 //! The admin endpoint: `/healthz` (alive), `/readyz` (ACD polled within 3 × poll interval, WFM
-//! accepting and answering with real deliveries, buffer writable), `/metrics` (Prometheus text).
+//! accepting and answering with real deliveries, buffer writable), `/metrics` (Prometheus text;
+//! the health flags behind `/readyz` are exported as gauges, set at each scrape).
 
 use crate::daemon::Shared;
 use crate::daemon::heartbeat::poll_fresh;
@@ -51,6 +52,15 @@ async fn readyz(State(shared): State<Shared>) -> impl IntoResponse {
 }
 
 async fn metrics(State(shared): State<Shared>) -> impl IntoResponse {
+    // The health flags as gauges, read at the scrape (alerts need them as series).
+    let h = &shared.health;
+    let m = &shared.metrics;
+    m.buffer_writable
+        .set(i64::from(h.buffer_writable.load(Ordering::Relaxed)));
+    m.wfm_accepting
+        .set(i64::from(h.wfm_accepting.load(Ordering::Relaxed)));
+    m.ready
+        .set(i64::from(not_ready_reasons(&shared).is_empty()));
     (
         [(
             CONTENT_TYPE,

@@ -28,6 +28,13 @@ pub struct Metrics {
     pub agents_without_id: Counter,
     pub acd_concurrent_requests: Gauge,
     pub acd_rate_limit_remaining: Gauge,
+    /// 1 while the buffer accepts writes, 0 while it refuses them (full disk, read-only file).
+    /// Like the two below, set from [`crate::daemon::Health`] when `/metrics` is read.
+    pub buffer_writable: Gauge,
+    /// 1 while WFM accepts deliveries, 0 while it refuses us (401 after re-auth, 403, 404).
+    pub wfm_accepting: Gauge,
+    /// 1 when `/readyz` would answer 200.
+    pub ready: Gauge,
 }
 
 impl Default for Metrics {
@@ -58,6 +65,9 @@ impl Metrics {
             agents_without_id: Counter::default(),
             acd_concurrent_requests: Gauge::default(),
             acd_rate_limit_remaining: Gauge::default(),
+            buffer_writable: Gauge::default(),
+            wfm_accepting: Gauge::default(),
+            ready: Gauge::default(),
         };
         r.register(
             "events_ingested",
@@ -143,6 +153,21 @@ impl Metrics {
             "acd_rate_limit_remaining",
             "X-Rate-Limit-Remaining of the last TaskRouter response",
             m.acd_rate_limit_remaining.clone(),
+        );
+        r.register(
+            "buffer_writable",
+            "1 while the buffer accepts writes, 0 while it refuses them (full disk, read-only file)",
+            m.buffer_writable.clone(),
+        );
+        r.register(
+            "wfm_accepting",
+            "1 while WFM accepts deliveries, 0 while it refuses them (401 after re-auth, 403, 404) or is unreachable",
+            m.wfm_accepting.clone(),
+        );
+        r.register(
+            "ready",
+            "1 when /readyz answers 200 (ACD polled recently, WFM accepting, buffer writable)",
+            m.ready.clone(),
         );
         Metrics {
             registry: Arc::new(r),

@@ -275,3 +275,43 @@ fn status_still_names_a_bad_key_when_it_skips_the_secrets() {
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[buffer] retention"));
 }
+
+/// Issue 10: one run of `check-config` names every problem of the file, not just the first.
+#[test]
+fn check_config_reports_every_error_of_the_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://wfm.example.com");
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        // 2: the password gone (and no *_file, no credential)
+        .replace(&format!("password = \"{ACD_SECRET}\"\n"), "")
+        // 3: a typo
+        .replace("username = \"SKtest\"", "username = \"SKtest\"\npol_interval = \"2s\"")
+        // 4, 5: a number of the wrong type, a duration without a unit
+        + "[reports]\nsl_threshold_sec = 2.5\nsettle_delay = \"10\"\n"
+        // 6: not an agent state
+        + "[states.\"Break\"]\nstate = \"Busy\"\n";
+    std::fs::write(&cfg, text).unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env("WFM_CONNECTOR__WFM__BATCH_SIZE", "0") // 7: out of range, from the environment
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "[wfm] service_url: \"http://wfm.example.com\" must be https",
+        "[acd] password: missing",
+        "[acd] pol_interval: unknown key; did you mean `poll_interval`?",
+        "[reports] sl_threshold_sec: expected a whole number, found 2.5",
+        "[reports] settle_delay: \"10\" is not a duration",
+        "[states.\"Break\"] state: \"Busy\" is not an agent state",
+        "$WFM_CONNECTOR__WFM__BATCH_SIZE: [wfm] batch_size: 0 is out of range",
+    ] {
+        assert!(err.contains(key), "{key} missing from:\n{err}");
+    }
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 7, "{err}");
+    assert!(err.contains("7 problems in the configuration"), "{err}");
+    assert!(!err.contains(WFM_SECRET), "{err}");
+}

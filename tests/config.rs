@@ -360,3 +360,33 @@ fn for_tests_points_at_test_servers_with_defaults() {
     // It survives its own rendering, so it is a valid configuration.
     load_text(&c.redacted_toml()).unwrap();
 }
+
+/// Issue 10: every problem of a file comes back at once, each naming its key, in file order; a
+/// value of the wrong type in one section does not hide the problems of the others.
+#[test]
+fn every_problem_of_a_file_is_reported_at_once() {
+    let text = minimal("")
+        .replace("tenant_name = \"acme\"\n", "")
+        .replace("https://wfm.example.com", "http://wfm.example.com")
+        + "[acd]\n"; // a second [acd] table
+    // Invalid TOML: nothing else can be read, so that error comes alone.
+    assert!(err(&text).contains("invalid TOML"));
+    let text = with("acd", "page_size", "true")
+        .replace("tenant_name = \"acme\"\n", "")
+        .replace("https://wfm.example.com", "http://wfm.example.com")
+        + "[log]\nlevel = \"loud\"\nformat = \"xml\"\n[media]\nchannel = {}\n";
+    let e = load_text(&text).unwrap_err();
+    let problems: Vec<String> = e.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        vec![
+            "config.toml: [media] channel: unknown key; did you mean `channels`?",
+            "config.toml: [acd] page_size: expected a whole number, found true",
+            "config.toml: [wfm] service_url: \"http://wfm.example.com\" must be https unless the host is loopback",
+            "config.toml: [wfm] tenant_name: missing",
+            "config.toml: [log] format: \"xml\" is not a log format; use \"text\" or \"json\"",
+            "config.toml: [log] level: \"loud\" is not a log level; use trace, debug, info, warn, error, off, or a filter such as \"info,wfm_connector::acd=debug\"",
+        ]
+    );
+    assert_eq!(e.to_string(), problems.join("\n"));
+}

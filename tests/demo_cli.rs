@@ -64,6 +64,40 @@ fn demo_runs_for_its_duration_shows_states_and_cleans_up() {
             .any(|l| is_feed_line(l, "SNAPSHOT  20 agents: ")),
         "{text}"
     );
+    // Every feed line is stamped when it arrived, so the feed reads in order (issue 10: RTA lines
+    // stamped with the state's start came out of order); RTA lines say when the state began.
+    let stamps: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["RTA ", "SNAPSHOT ", "REPORT ", "HEARTBEAT "]
+                .iter()
+                .any(|t| is_feed_line(l, t))
+        })
+        .map(|l| &l[..8])
+        .collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "out of order:\n{text}"
+    );
+    let live = text
+        .lines()
+        .filter(|l| is_feed_line(l, "RTA ") && !l.contains("caught up"));
+    assert!(live.into_iter().all(|l| l.contains(" began ")), "{text}");
+    // Counts of one are singular.
+    for many in [
+        "snapshots",
+        "reports",
+        "agents",
+        "contacts",
+        "states",
+        "dead letters",
+        "ACD events",
+    ] {
+        assert!(
+            !text.contains(&format!(" 1 {many}")),
+            "\"1 {many}\" in:\n{text}"
+        );
+    }
     let summary = text
         .lines()
         .find(|l| l.starts_with("Demo over after"))
@@ -92,6 +126,18 @@ fn quiet_demo_prints_only_summaries() {
             "{tag}in:\n{text}"
         );
     }
+    assert!(text.contains("Demo over after"), "{text}");
+}
+
+/// Issue 10: SUMMARY lines crowded the feed (one every 10 s); now once a minute, or when a dead
+/// letter appears, so a 21-second run prints none before its final totals.
+#[test]
+fn summary_lines_do_not_crowd_the_feed() {
+    let out = wfm_connector(&["demo", "--quiet", "--duration", "21s", "--agents", "5"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let summaries = text.lines().filter(|l| is_feed_line(l, "SUMMARY ")).count();
+    assert_eq!(summaries, 0, "{text}");
     assert!(text.contains("Demo over after"), "{text}");
 }
 

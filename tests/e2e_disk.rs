@@ -89,6 +89,8 @@ async fn a_full_disk_is_logged_once_fails_readyz_and_loses_nothing() {
         assert!(std::time::Instant::now() < deadline, "readyz never failed");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    let writable = common::e2e::metric_value(&admin, "wfm_connector_buffer_writable").await;
+    assert_eq!(writable, Some(0.0), "the gauge an alert fires on");
     // Many polls later, still running, and the refusal was logged once.
     let polls = env.acd.requests().len();
     while env.acd.requests().len() < polls + 15 {
@@ -124,6 +126,8 @@ async fn a_full_disk_is_logged_once_fails_readyz_and_loses_nothing() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert!(env.logs().contains("the buffer accepts writes again"));
+    let writable = common::e2e::metric_value(&admin, "wfm_connector_buffer_writable").await;
+    assert_eq!(writable, Some(1.0));
     // The WAL stays bounded (journal_size_limit 4 MiB).
     let wal = std::fs::metadata(fs.0.join("buffer.db-wal")).map_or(0, |m| m.len());
     assert!(wal <= 4 * 1024 * 1024 + 65_536, "WAL is {wal} bytes");

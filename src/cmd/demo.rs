@@ -8,9 +8,11 @@
 //!
 //! What it prints comes from the WFM side: every ~500 ms it reads what `sim wfm` accepted since
 //! the last look ([`Feed`], `demo/feed.rs`) — agent states (RTA), snapshots, reports, heartbeats —
-//! and every 10 s one summary line from the buffer ([`Totals`]). The connector logs at `warn` only.
+//! and once a minute (sooner when a dead letter appears) one summary line from the buffer
+//! (`demo/summary.rs`). The connector logs at `warn` only.
 
 mod feed;
+mod summary;
 
 use super::sim::{parse_duration, parse_rate};
 use super::{EX_IOERR, EX_OK, EX_SOFTWARE, init_logging};
@@ -22,10 +24,11 @@ use crate::secret::Secret;
 use crate::shutdown::{Shutdown, ShutdownTrigger};
 use crate::sim::acd::{SimAcdHandle, SimAcdOptions};
 use crate::sim::wfm::{SimWfmHandle, SimWfmOptions};
-use feed::{Feed, Totals, clock_now};
+use feed::{Feed, clock_now};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use summary::{SUMMARY_CHECK, SummaryPacer, Totals};
 
 /// The centre opened this long before the demo starts; the connector catches up on it.
 const HISTORY: Duration = Duration::from_secs(5 * 60);
@@ -40,7 +43,6 @@ const RETENTION: Duration = Duration::from_secs(24 * 3600);
 const LIVE_SLACK: Duration = Duration::from_secs(5);
 /// How often the WFM record is read for new lines.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
-const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 /// How long the connector may take to stop (SPEC §8 asks for 10 s).
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -179,13 +181,13 @@ impl Chain {
         if let Some(url) = &self.admin_url {
             println!("  admin           {url}/metrics  {url}/readyz");
         }
-        println!("\nEach line is something WFM accepted (times UTC):");
-        println!("  RTA        an agent's new state (real-time adherence), at the time it began");
+        println!("\nEach line is something WFM accepted, stamped when it arrived (times UTC):");
+        println!("  RTA        an agent's new state (real-time adherence), and when it began");
         println!("  SNAPSHOT   every agent's state at once (at start-up, then every 15 minutes)");
         println!("  REPORT     the agent activity and queue reports of one interval; a changed");
         println!("             interval is sent again with the next revision (rev)");
         println!("  HEARTBEAT  the connector's health, every minute");
-        println!("  SUMMARY    every 10 s: what the buffer holds and what WFM has accepted");
+        println!("  SUMMARY    once a minute: what the buffer holds and what WFM has accepted");
         match args.duration {
             Some(d) => println!(
                 "\nStops after {}, or on Ctrl-C.\n",
@@ -211,8 +213,9 @@ impl Chain {
         // A state that started a moment before is still news; older ones are the catch-up.
         let mut feed = Feed::new(SystemClock.now_ms() - millis(LIVE_SLACK));
         let mut watch = tokio::time::interval(WATCH_EVERY);
-        let first_summary = tokio::time::Instant::now() + SUMMARY_EVERY;
-        let mut summary = tokio::time::interval_at(first_summary, SUMMARY_EVERY);
+        let first_check = tokio::time::Instant::now() + SUMMARY_CHECK;
+        let mut summary = tokio::time::interval_at(first_check, SUMMARY_CHECK);
+        let mut pacer = SummaryPacer::new(Instant::now());
         let deadline = async {
             match args.duration {
                 Some(d) => tokio::time::sleep(d).await,
@@ -228,7 +231,9 @@ impl Chain {
                 _ = watch.tick() => print_lines(wfm.inspect(|r| feed.collect(r, args.quiet))),
                 _ = summary.tick() => {
                     let totals = Totals::read(&wfm, db).await;
-                    println!("{} SUMMARY   {totals}", clock_now());
+                    if pacer.due(Instant::now(), totals.alarm()) {
+                        println!("{} SUMMARY   {totals}", clock_now());
+                    }
                 }
                 () = &mut deadline => break "the duration is over",
                 () = &mut stop => break "stopped",

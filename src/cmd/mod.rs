@@ -3,12 +3,14 @@
 
 pub mod check;
 pub mod demo;
+mod logging;
 pub mod replay;
 pub mod run;
 pub mod sim;
 pub mod status;
 
-use crate::config::{Config, LocalConfig, LogFormat};
+use crate::config::{Config, LocalConfig};
+pub use logging::{init_logging, reload_logging};
 use std::path::Path;
 
 pub const EX_OK: u8 = 0;
@@ -28,9 +30,20 @@ pub fn load_config(path: &Path) -> Result<Config, u8> {
             Ok(loaded.config)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_config_errors(&e);
             Err(EX_CONFIG)
         }
+    }
+}
+
+/// Every problem of a configuration, one `error:` line each, and how many there are.
+fn print_config_errors(e: &crate::config::ConfigError) {
+    let problems = e.problems();
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if problems.len() > 1 {
+        eprintln!("{} problems in the configuration", problems.len());
     }
 }
 
@@ -45,30 +58,8 @@ pub fn load_local_config(path: &Path) -> Result<LocalConfig, u8> {
             Ok(loaded.config)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_config_errors(&e);
             Err(EX_CONFIG)
         }
     }
-}
-
-/// Installs the log subscriber: `RUST_LOG` wins over `[log] level`; no timestamps when stderr is
-/// the journal (it stamps lines itself).
-pub fn init_logging(format: LogFormat, level: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    let result = match (format, journal) {
-        (LogFormat::Json, true) => builder.json().without_time().try_init(),
-        (LogFormat::Json, false) => builder.json().try_init(),
-        (LogFormat::Text, true) => builder.without_time().try_init(),
-        (LogFormat::Text, false) => builder.try_init(),
-    };
-    // Already installed (tests, demo): keep the first one.
-    let _ = result;
 }

@@ -1,12 +1,14 @@
 //! `run`: the daemon under systemd (or in a terminal). SIGTERM/SIGINT stop it cleanly: polling
-//! stops, the request in flight finishes, everything commits, exit 0 — within 10 s. SIGHUP does
-//! not reload: the config is read once; restart to apply changes (`systemctl restart`).
+//! stops, the request in flight finishes, everything commits, exit 0 — within 10 s. SIGHUP
+//! (`systemctl reload`) reads the file again ([`reload`]): what may change safely is applied, a
+//! changed key that needs a restart is named in the log, a file with errors is refused (each
+//! error logged) and the running configuration kept.
 
 use super::{EX_CONFIG, EX_IOERR, EX_OK, init_logging, load_config};
 use crate::clock::SystemClock;
 use crate::daemon::{self, Shared};
 use crate::shutdown::{self, ShutdownTrigger};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,11 +23,11 @@ pub async fn run(config_path: &Path) -> u8 {
     };
     init_logging(config.log.format, &config.log.level);
     let shared = Shared::new(config, Arc::new(SystemClock));
-    run_with(shared).await
+    run_with(shared, config_path).await
 }
 
-/// Runs the daemon with everything given (the demo calls this too).
-pub async fn run_with(shared: Shared) -> u8 {
+/// Runs the daemon with everything given; SIGHUP reloads `config_path`.
+pub async fn run_with(shared: Shared, config_path: &Path) -> u8 {
     let (trigger, shutdown) = shutdown::channel();
     if let Some(listen) = shared.config.admin.listen {
         match tokio::net::TcpListener::bind(listen).await {
@@ -38,7 +40,7 @@ pub async fn run_with(shared: Shared) -> u8 {
             }
         }
     }
-    spawn_signal_handlers(trigger.clone());
+    spawn_signal_handlers(trigger.clone(), shared.clone(), config_path.to_path_buf());
     spawn_watchdog(trigger.subscribe());
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -77,7 +79,7 @@ pub async fn run_with(shared: Shared) -> u8 {
 
 /// Installs the handlers at once (not inside the spawned task): a SIGTERM that arrives while the
 /// runtime is busy starting up is then handled, not fatal.
-fn spawn_signal_handlers(trigger: ShutdownTrigger) {
+fn spawn_signal_handlers(trigger: ShutdownTrigger, shared: Shared, config_path: PathBuf) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
@@ -92,14 +94,44 @@ fn spawn_signal_handlers(trigger: ShutdownTrigger) {
             tokio::select! {
                 _ = term.recv() => break,
                 _ = int.recv() => break,
-                _ = hup.recv() => {
-                    tracing::warn!("SIGHUP: the configuration is read at start-up only; restart the service to apply changes");
-                }
+                _ = hup.recv() => reload(&config_path, &shared),
             }
         }
         tracing::info!("stopping: finishing the request in flight and committing");
         trigger.trigger();
     });
+}
+
+/// SIGHUP: loads `path` again (secrets included, as at start-up) and applies it
+/// ([`daemon::reload::apply`]), the log level and format too; a file with errors changes nothing.
+pub fn reload(path: &Path, shared: &Shared) {
+    tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
+    let loaded = match crate::config::load(path) {
+        Ok(l) => l,
+        Err(e) => {
+            for problem in e.problems() {
+                tracing::error!(error = %problem, "reload refused: the configuration has an error");
+            }
+            tracing::error!(
+                errors = e.problems().len(),
+                "reload refused; the running configuration is kept"
+            );
+            return;
+        }
+    };
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let outcome = daemon::reload::apply(shared, loaded.config);
+    let log_changed = outcome.applied.iter().any(|k| k.starts_with("[log]"));
+    if log_changed {
+        let log = &outcome.config.log;
+        match super::reload_logging(log.format, &log.level) {
+            Ok(None) => tracing::info!(level = %log.level, "log level and format reloaded"),
+            Ok(Some(note)) => tracing::info!("log format reloaded; {note}"),
+            Err(e) => tracing::warn!(error = %e, "could not reload the log level and format"),
+        }
+    }
 }
 
 fn spawn_watchdog(mut shutdown: crate::shutdown::Shutdown) {

@@ -48,69 +48,90 @@ impl EnvOverrides {
     }
 }
 
-/// Checks the `WFM_CONNECTOR__…` variables of `env` (others are ignored) and collects them.
-pub(crate) fn collect(env: &[(String, String)]) -> Result<EnvOverrides, ConfigError> {
+/// Checks the `WFM_CONNECTOR__…` variables of `env` (others are ignored) and collects them, with
+/// the problem of each variable that cannot be used (left out of the overrides).
+pub(crate) fn collect(env: &[(String, String)]) -> (EnvOverrides, Vec<ConfigError>) {
     let mut found = EnvOverrides::default();
+    let mut errors = Vec::new();
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
-            continue;
-        };
-        let origin = format!("${name}");
-        let path = rest.to_lowercase();
-        let parts: Vec<&str> = path.split("__").collect();
-        match parts.as_slice() {
-            [section, key] if section_keys(section).is_some() => {
-                let keys = section_keys(section).unwrap_or_default();
-                if !keys.contains(key) {
-                    return Err(unknown(Location::new(&origin, section, key), keys));
-                }
-                if (*section, *key) == ("media", "channels") {
-                    return Err(ConfigError::Invalid {
-                        at: Location::new(&origin, section, key),
-                        message: "is a table: set one channel with \
-                                  WFM_CONNECTOR__MEDIA__CHANNELS__<NAME>=<media type>"
-                            .into(),
-                    });
-                }
-                if (*section, *key) == ("media", "exclude") {
-                    let names = value.split(',').map(str::trim).filter(|s| !s.is_empty());
-                    found.exclude = Some(names.map(String::from).collect());
-                    found.set_by.insert(parts.join("."), name.clone());
-                    continue;
-                }
+        if let Err(e) = collect_one(name, value, &mut found) {
+            errors.push(e);
+        }
+    }
+    (found, errors)
+}
+
+/// One variable into `found`, or why it cannot be used.
+fn collect_one(name: &str, value: &str, found: &mut EnvOverrides) -> Result<(), ConfigError> {
+    let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+        return Ok(());
+    };
+    let origin = format!("${name}");
+    let path = rest.to_lowercase();
+    let parts: Vec<&str> = path.split("__").collect();
+    match parts.as_slice() {
+        [section, key] if section_keys(section).is_some() => {
+            let keys = section_keys(section).unwrap_or_default();
+            if !keys.contains(key) {
+                return Err(unknown(Location::new(&origin, section, key), keys));
             }
-            ["media", "channels", channel] if !channel.is_empty() => {}
-            [section, ..] if NAMED_SECTIONS.contains(section) => {
+            if (*section, *key) == ("media", "channels") {
                 return Err(ConfigError::Invalid {
-                    at: Location::new(&origin, "", section),
-                    message: format!(
-                        "[{section}] can only be set in the configuration file: environment \
-                         variable names lose the case of queue and Activity names"
-                    ),
-                });
-            }
-            [section, _, ..] if section_keys(section).is_none() => {
-                let sections: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
-                return Err(unknown(Location::new(&origin, "", section), &sections));
-            }
-            _ => {
-                return Err(ConfigError::Invalid {
-                    at: Location::new("environment", "", name),
-                    message: "is not of the form WFM_CONNECTOR__SECTION__KEY \
-                              (two underscores between the parts)"
+                    at: Location::new(&origin, section, key),
+                    message: "is a table: set one channel with \
+                              WFM_CONNECTOR__MEDIA__CHANNELS__<NAME>=<media type>"
                         .into(),
                 });
             }
+            if (*section, *key) == ("media", "exclude") {
+                let names = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+                found.exclude = Some(names.map(String::from).collect());
+                found.set_by.insert(parts.join("."), name.to_string());
+                return Ok(());
+            }
         }
-        found.vars.insert(name.clone(), value.clone());
-        found.set_by.insert(parts.join("."), name.clone());
+        ["media", "channels", channel] if !channel.is_empty() => {}
+        [section, ..] if NAMED_SECTIONS.contains(section) => {
+            return Err(ConfigError::Invalid {
+                at: Location::new(&origin, "", section),
+                message: format!(
+                    "[{section}] can only be set in the configuration file: environment \
+                     variable names lose the case of queue and Activity names"
+                ),
+            });
+        }
+        [section, _, ..] if section_keys(section).is_none() => {
+            let sections: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
+            return Err(unknown(Location::new(&origin, "", section), &sections));
+        }
+        _ => {
+            return Err(ConfigError::Invalid {
+                at: Location::new("environment", "", name),
+                message: "is not of the form WFM_CONNECTOR__SECTION__KEY \
+                          (two underscores between the parts)"
+                    .into(),
+            });
+        }
     }
-    Ok(found)
+    found.vars.insert(name.to_string(), value.to_string());
+    found.set_by.insert(parts.join("."), name.to_string());
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn collect_ok(env: &[(String, String)]) -> EnvOverrides {
+        let (found, errors) = collect(env);
+        assert!(errors.is_empty(), "{errors:?}");
+        found
+    }
+
+    fn collect_err(env: &[(String, String)]) -> ConfigError {
+        let (_, errors) = collect(env);
+        ConfigError::from_list(errors).expect("an error")
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -121,7 +142,7 @@ mod tests {
 
     #[test]
     fn nested_key_maps_to_section_and_key() {
-        let found = collect(&env(&[("WFM_CONNECTOR__ACD__POLL_INTERVAL", "5s")])).unwrap();
+        let found = collect_ok(&env(&[("WFM_CONNECTOR__ACD__POLL_INTERVAL", "5s")]));
         assert_eq!(
             found.set_by.get("acd.poll_interval").map(String::as_str),
             Some("WFM_CONNECTOR__ACD__POLL_INTERVAL")
@@ -130,21 +151,21 @@ mod tests {
 
     #[test]
     fn other_variables_are_ignored() {
-        let found = collect(&env(&[("PATH", "/bin"), ("WFM_CONNECTOR_ACD__X", "1")])).unwrap();
+        let found = collect_ok(&env(&[("PATH", "/bin"), ("WFM_CONNECTOR_ACD__X", "1")]));
         assert!(found.vars.is_empty());
     }
 
     #[test]
     fn unknown_and_malformed_variables_are_refused() {
-        let e = collect(&env(&[("WFM_CONNECTOR__ACD__POLL_INTERVALL", "5s")])).unwrap_err();
+        let e = collect_err(&env(&[("WFM_CONNECTOR__ACD__POLL_INTERVALL", "5s")]));
         assert_eq!(
             e.to_string(),
             "$WFM_CONNECTOR__ACD__POLL_INTERVALL: [acd] poll_intervall: unknown key; \
              did you mean `poll_interval`?"
         );
-        let e = collect(&env(&[("WFM_CONNECTOR__ACD_POLL_INTERVAL", "5s")])).unwrap_err();
+        let e = collect_err(&env(&[("WFM_CONNECTOR__ACD_POLL_INTERVAL", "5s")]));
         assert!(e.to_string().contains("two underscores"), "{e}");
-        let e = collect(&env(&[("WFM_CONNECTOR__STATES__OFFLINE__STATE", "x")])).unwrap_err();
+        let e = collect_err(&env(&[("WFM_CONNECTOR__STATES__OFFLINE__STATE", "x")]));
         assert!(
             e.to_string()
                 .contains("only be set in the configuration file"),
@@ -154,7 +175,7 @@ mod tests {
 
     #[test]
     fn exclude_list_is_split_on_commas() {
-        let found = collect(&env(&[("WFM_CONNECTOR__MEDIA__EXCLUDE", "email, fax,")])).unwrap();
+        let found = collect_ok(&env(&[("WFM_CONNECTOR__MEDIA__EXCLUDE", "email, fax,")]));
         assert_eq!(found.exclude, Some(vec!["email".into(), "fax".into()]));
     }
 }

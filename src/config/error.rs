@@ -4,6 +4,9 @@
 //! what is wrong, ripgrep-style:
 //! `config.toml: [wfm] service_url: "http://wfm.example.com" must be https unless the host is loopback`.
 //! No variant ever carries a secret value: secrets are only ever reported by key name.
+//!
+//! A load reports every problem of a file at once ([`ConfigError::Several`], one per line), so an
+//! operator fixes them all in one go instead of one per run.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -81,6 +84,15 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+
+    /// More than one of the above, in file order; `Display` writes one per line.
+    #[error("{}", join_lines(.0))]
+    Several(Vec<ConfigError>),
+}
+
+fn join_lines(errors: &[ConfigError]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    lines.join("\n")
 }
 
 impl ConfigError {
@@ -91,7 +103,32 @@ impl ConfigError {
             | ConfigError::Missing { at, .. }
             | ConfigError::Invalid { at, .. }
             | ConfigError::SecretFile { at, .. } => Some(at),
-            ConfigError::Read { .. } | ConfigError::Syntax { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Syntax { .. } | ConfigError::Several(_) => None,
+        }
+    }
+
+    /// Every single problem this error stands for (itself, or each of [`ConfigError::Several`]).
+    pub fn problems(&self) -> Vec<&ConfigError> {
+        match self {
+            ConfigError::Several(all) => all.iter().flat_map(ConfigError::problems).collect(),
+            one => vec![one],
+        }
+    }
+
+    /// One error for a list: `None` when empty, the error itself when alone, else
+    /// [`ConfigError::Several`] (nested lists flattened).
+    pub fn from_list(errors: Vec<ConfigError>) -> Option<ConfigError> {
+        let mut flat = Vec::with_capacity(errors.len());
+        for e in errors {
+            match e {
+                ConfigError::Several(inner) => flat.extend(inner),
+                one => flat.push(one),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(ConfigError::Several(flat)),
         }
     }
 }

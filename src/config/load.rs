@@ -96,18 +96,40 @@ fn load_inner(
     credentials_dir: Option<&Path>,
     secrets: Secrets,
 ) -> Result<(Loaded, Option<&'static str>), ConfigError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(origin, text, &e))?;
-    check_file_keys(&table, origin)?;
-    let overrides = collect(env)?;
-    let raw = merge(text, origin, &overrides)?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| syntax_error(origin, text, &e))?;
+    // Every problem is collected, not just the first: unknown keys are reported and left out,
+    // so the rest of the file is still checked.
+    let mut errors = check_file_keys(&mut table, origin);
+    let cleaned;
+    let text = if errors.is_empty() {
+        text
+    } else {
+        cleaned = toml::to_string(&table).map_err(|_| {
+            ConfigError::from_list(std::mem::take(&mut errors)).unwrap_or_else(|| {
+                ConfigError::Invalid {
+                    at: Location::new(origin, "", ""),
+                    message: "cannot be read as a configuration".into(),
+                }
+            })
+        })?;
+        cleaned.as_str()
+    };
+    let (overrides, env_errors) = collect(env);
+    errors.extend(env_errors);
+    let raw = merge(text, origin, &overrides, &mut errors);
     let mut ctx = Ctx {
         origin,
         set_by: &overrides.set_by,
         credentials_dir,
         secrets,
         warnings: Vec::new(),
+        errors,
     };
-    let config = build(raw, &mut ctx)?;
+    let config = build(raw, &mut ctx);
+    if let Some(e) = ConfigError::from_list(std::mem::take(&mut ctx.errors)) {
+        return Err(e);
+    }
     let inline = [
         ("acd", "password", "[acd] password"),
         ("wfm", "access_key_secret", "[wfm] access_key_secret"),
@@ -119,30 +141,86 @@ fn load_inner(
     Ok((Loaded { config, warnings }, inline))
 }
 
-/// File, then environment, through the `config` crate, into the raw schema.
-fn merge(text: &str, origin: &str, overrides: &EnvOverrides) -> Result<RawConfig, ConfigError> {
+/// File, then environment, through the `config` crate, into the raw schema. Each section is read
+/// on its own: a value of the wrong type is reported (into `errors`) and its section left at its
+/// defaults, so the other sections are still checked.
+fn merge(
+    text: &str,
+    origin: &str,
+    overrides: &EnvOverrides,
+    errors: &mut Vec<ConfigError>,
+) -> RawConfig {
     let file = config::File::from_str(text, config::FileFormat::Toml);
     let mut builder = config::Config::builder()
         .add_source(file)
         .add_source(overrides.source());
     if let Some(exclude) = &overrides.exclude {
-        builder = builder
-            .set_override("media.exclude", exclude.clone())
-            .map_err(|e| from_config_error(e, origin, overrides))?;
+        match builder.set_override("media.exclude", exclude.clone()) {
+            Ok(b) => builder = b,
+            Err(e) => {
+                errors.push(from_config_error(e, origin, overrides, None));
+                return RawConfig::default();
+            }
+        }
     }
-    builder
-        .build()
-        .and_then(|c| c.try_deserialize::<RawConfig>())
-        .map_err(|e| from_config_error(e, origin, overrides))
+    let merged = match builder.build() {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(from_config_error(e, origin, overrides, None));
+            return RawConfig::default();
+        }
+    };
+    let mut section = |name: &str| -> Option<config::Value> {
+        match merged.get::<config::Value>(name) {
+            Ok(v) => Some(v),
+            Err(config::ConfigError::NotFound(_)) => None,
+            Err(e) => {
+                errors.push(from_config_error(e, origin, overrides, None));
+                None
+            }
+        }
+    };
+    let parts: Vec<(&str, Option<config::Value>)> = [
+        "acd", "wfm", "buffer", "reports", "queues", "media", "states", "admin", "log",
+    ]
+    .into_iter()
+    .map(|name| (name, section(name)))
+    .collect();
+    let mut raw = RawConfig::default();
+    for (name, value) in parts {
+        let Some(value) = value else { continue };
+        let read = match name {
+            "acd" => typed(value).map(|v| raw.acd = v),
+            "wfm" => typed(value).map(|v| raw.wfm = v),
+            "buffer" => typed(value).map(|v| raw.buffer = v),
+            "reports" => typed(value).map(|v| raw.reports = v),
+            "queues" => typed(value).map(|v| raw.queues = v),
+            "media" => typed(value).map(|v| raw.media = v),
+            "states" => typed(value).map(|v| raw.states = v),
+            "admin" => typed(value).map(|v| raw.admin = v),
+            _ => typed(value).map(|v| raw.log = v),
+        };
+        if let Err(e) = read {
+            errors.push(from_config_error(e, origin, overrides, Some(name)));
+        }
+    }
+    raw
+}
+
+/// One section of the merged configuration into its raw schema.
+fn typed<T: serde::de::DeserializeOwned>(value: config::Value) -> Result<T, config::ConfigError> {
+    value.try_deserialize()
 }
 
 /// Rewrites a `config` crate error in our words. Its own messages can quote a whole TOML line (and
 /// so a secret); only type errors, which quote the one value at a key, are passed on — and secret
 /// keys take any scalar, so they never produce one.
+/// `section`: the error was read inside that section, so its key is relative to it.
 fn from_config_error(
     e: config::ConfigError,
     origin: &str,
     overrides: &EnvOverrides,
+    section: Option<&str>,
 ) -> ConfigError {
     let (key, message) = match e {
         config::ConfigError::Type {
@@ -152,7 +230,7 @@ fn from_config_error(
             ..
         } => (key, format!("expected {expected}, found {unexpected}")),
         config::ConfigError::At { error, key, .. } => {
-            let inner = from_config_error(*error, origin, overrides);
+            let inner = from_config_error(*error, origin, overrides, None);
             let message = match inner {
                 ConfigError::Invalid { message, .. } => message,
                 _ => "has a value of the wrong type".into(),
@@ -165,7 +243,11 @@ fn from_config_error(
         config::ConfigError::NotFound(key) => (Some(key), "is missing".into()),
         _ => (None, "cannot be read as a configuration".into()),
     };
-    let key = key.unwrap_or_default();
+    let key = match (section, key) {
+        (Some(s), Some(k)) if !k.is_empty() => format!("{s}.{k}"),
+        (Some(s), _) => s.to_string(),
+        (None, k) => k.unwrap_or_default(),
+    };
     let (section, name) = split_key(&key);
     let at = match overrides.set_by.get(&key) {
         Some(var) => Location::new(&format!("${var}"), &section, &name),

@@ -8,18 +8,22 @@
 //! - `raw`: the file schema, every key optional; unknown keys are refused, naming them.
 //! - `env`: `WFM_CONNECTOR__SECTION__KEY` overrides, merged by the `config` crate.
 //! - `build` and `sections`: defaults ([`defaults`]), durations, URLs, ranges: the validated
-//!   [`Config`]; `secrets` resolves inline / `*_file` / systemd-credential secrets.
+//!   [`Config`] (`ctx` holds the shared checks and collects every problem, so a load reports
+//!   them all at once); `secrets` resolves inline / `*_file` / systemd-credential secrets.
 //! - `render`: the effective configuration back as TOML, secrets redacted (`check-config`).
+//! - `reload`: what a SIGHUP may change in a running daemon, and what needs a restart.
 //!
 //! Errors ([`ConfigError`]) name file, section and key, and never contain a secret.
 //! `config/wfm-connector.toml` is the operator's documentation of every key.
 
 mod build;
+mod ctx;
 pub mod defaults;
 mod env;
 mod error;
 mod load;
 mod raw;
+mod reload;
 mod render;
 mod secrets;
 mod sections;
@@ -27,6 +31,7 @@ mod sections;
 pub use env::ENV_PREFIX;
 pub use error::{ConfigError, Location};
 pub use load::{Loaded, load, load_from_str, load_local, load_local_from_str};
+pub use reload::{Reload, reload};
 pub use render::format_duration;
 
 use crate::model::AgentState;
@@ -168,13 +173,13 @@ pub struct ReportsConfig {
 }
 
 /// `[queues."…"]`: one queue's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueConfig {
     pub sl_threshold_sec: Option<u32>,
 }
 
 /// `[media]`: which TaskRouter channels count as which media type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaConfig {
     /// TaskRouter channel unique name → reported media type (`voice`, `chat`, `sms`, `web`).
     /// The key `default` applies to any channel not listed.
@@ -186,7 +191,7 @@ pub struct MediaConfig {
 }
 
 /// `[states."Activity"]`: the effective state forced for one TaskRouter Activity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateOverride {
     pub state: AgentState,
     /// Reason code sent with the state (e.g. `TRN`), if the entry gives one.

@@ -186,8 +186,10 @@ pub(crate) struct RawLog {
 
 /// A whole number, from a TOML integer or from the text of an environment variable. Floats and
 /// booleans are refused: the `config` crate would silently round `2.5` or turn `true` into `1`.
-#[derive(Clone, Copy)]
-pub(crate) struct Int(pub i64);
+/// A value that is not a whole number is kept as the message saying so, and reported by
+/// [`super::build`] with its key, so one bad number does not hide the file's other problems.
+#[derive(Clone)]
+pub(crate) struct Int(pub Result<i64, String>);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -198,34 +200,36 @@ impl<'de> Deserialize<'de> for Int {
                 f.write_str("a whole number")
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Int, E> {
-                Ok(Int(v))
+                Ok(Int(Ok(v)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Int, E> {
-                i64::try_from(v)
-                    .map(Int)
-                    .map_err(|_| E::custom(format!("{v} is too large")))
+                Ok(Int(
+                    i64::try_from(v).map_err(|_| format!("{v} is too large"))
+                ))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Int, E> {
-                Err(E::custom(format!("expected a whole number, found {v}")))
+                Ok(Int(Err(format!("expected a whole number, found {v}"))))
             }
             fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Int, E> {
-                Err(E::custom(format!("expected a whole number, found {v}")))
+                Ok(Int(Err(format!("expected a whole number, found {v}"))))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Int, E> {
-                v.trim()
-                    .parse()
-                    .map(Int)
-                    .map_err(|_| E::custom(format!("expected a whole number, found {v:?}")))
+                let parsed = v.trim().parse();
+                Ok(Int(parsed.map_err(|_| {
+                    format!("expected a whole number, found {v:?}")
+                })))
             }
         }
         d.deserialize_any(Visitor)
     }
 }
 
-/// Refuses any section or key of the file that the connector does not know, naming it.
-pub(crate) fn check_file_keys(table: &toml::Table, origin: &str) -> Result<(), ConfigError> {
-    for (name, value) in table {
-        let named = NAMED_SECTIONS.contains(&name.as_str());
+/// Refuses any section or key of the file that the connector does not know, naming each one, and
+/// removes them from `table`, so the rest of the file can still be checked.
+pub(crate) fn check_file_keys(table: &mut toml::Table, origin: &str) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    table.retain(|name, value| {
+        let named = NAMED_SECTIONS.contains(&name);
         let fixed = section_keys(name);
         if !named && fixed.is_none() {
             let sections: Vec<&str> = SECTIONS
@@ -233,43 +237,52 @@ pub(crate) fn check_file_keys(table: &toml::Table, origin: &str) -> Result<(), C
                 .map(|(s, _)| *s)
                 .chain(NAMED_SECTIONS.iter().copied())
                 .collect();
-            return Err(unknown(Location::new(origin, "", name), &sections));
+            errors.push(unknown(Location::new(origin, "", name), &sections));
+            return false;
         }
-        let Some(entries) = value.as_table() else {
-            return Err(ConfigError::Invalid {
+        let Some(entries) = value.as_table_mut() else {
+            errors.push(ConfigError::Invalid {
                 at: Location::new(origin, "", name),
                 message: format!("must be a section: write it as [{name}]"),
             });
+            return false;
         };
         if let Some(keys) = fixed {
-            for key in entries.keys() {
-                if !keys.contains(&key.as_str()) {
-                    return Err(unknown(Location::new(origin, name, key), keys));
+            entries.retain(|key, _| {
+                let known = keys.contains(&key);
+                if !known {
+                    errors.push(unknown(Location::new(origin, name, key), keys));
                 }
-            }
-            continue;
+                known
+            });
+            return true;
         }
         let keys = if name == "queues" {
             QUEUE_KEYS
         } else {
             STATE_KEYS
         };
-        for (entry, body) in entries {
+        entries.retain(|entry, body| {
             let section = format!("{name}.{entry:?}");
-            let Some(body) = body.as_table() else {
-                return Err(ConfigError::Invalid {
+            let Some(body) = body.as_table_mut() else {
+                errors.push(ConfigError::Invalid {
                     at: Location::new(origin, name, entry),
                     message: format!("must be a section: write it as [{section}]"),
                 });
+                return false;
             };
-            for key in body.keys() {
-                if !keys.contains(&key.as_str()) {
-                    return Err(unknown(Location::new(origin, &section, key), keys));
+            body.retain(|key, _| {
+                let known = keys.contains(&key);
+                if !known {
+                    errors.push(unknown(Location::new(origin, &section, key), keys));
                 }
-            }
-        }
-    }
-    Ok(())
+                known
+            });
+            true
+        });
+        true
+    });
+    errors
 }
 
 /// An unknown-key error with the closest known key as a suggestion, else the list of known keys.
@@ -311,7 +324,24 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Result<(), ConfigError> {
-        check_file_keys(&toml::from_str(text).unwrap(), "c.toml")
+        let mut table = toml::from_str(text).unwrap();
+        ConfigError::from_list(check_file_keys(&mut table, "c.toml")).map_or(Ok(()), Err)
+    }
+
+    #[test]
+    fn every_unknown_key_is_named_and_removed() {
+        let mut table: toml::Table =
+            toml::from_str("[acd]\npol = 1\nusername = \"x\"\n[acdd]\n[log]\nlvl = 2\n").unwrap();
+        let errors = check_file_keys(&mut table, "c.toml");
+        let names: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e.location().map(|at| at.key.clone()))
+            .collect();
+        assert_eq!(names, vec!["pol", "acdd", "lvl"]);
+        assert_eq!(
+            toml::to_string(&table).unwrap(),
+            "[acd]\nusername = \"x\"\n\n[log]\n"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The smaller sections: `[queues."…"]`, `[media]`, `[states."…"]`, `[admin]`, `[log]`, each from
-//! its raw form to the validated one (see [`super::build`] for the main ones).
+//! its raw form to the validated one (see [`super::build`] for the main ones). Problems go to
+//! `ctx.errors`, the entry at fault left out or at its default.
 
 use super::build::Ctx;
 use super::defaults as d;
-use super::error::ConfigError;
 use super::raw::{RawAdmin, RawLog, RawMedia, RawQueue, RawState};
 use super::{AdminConfig, LogConfig, LogFormat, MediaConfig, QueueConfig, StateOverride};
 use crate::model::AgentState;
@@ -24,25 +24,25 @@ const AGENT_STATES: [AgentState; 6] = [
 pub(crate) fn queues(
     raw: BTreeMap<String, RawQueue>,
     ctx: &mut Ctx<'_>,
-) -> Result<BTreeMap<String, QueueConfig>, ConfigError> {
+) -> BTreeMap<String, QueueConfig> {
     let mut queues = BTreeMap::new();
     for (name, queue) in raw {
         let section = format!("queues.{name:?}");
         let sl_threshold_sec = match queue.sl_threshold_sec {
             None => None,
             raw => {
-                let v = ctx.int(&section, "sl_threshold_sec", raw, 0, 1..=86_400)?;
-                u32::try_from(v).ok()
+                let v = ctx.check(ctx.int(&section, "sl_threshold_sec", raw, 0, 1..=86_400));
+                v.and_then(|v| u32::try_from(v).ok())
             }
         };
         queues.insert(name, QueueConfig { sl_threshold_sec });
     }
-    Ok(queues)
+    queues
 }
 
 /// `channels` are merged over the defaults (a file that adds `whatsapp = "chat"` keeps `voice`);
 /// `exclude` replaces the default list.
-pub(crate) fn media(raw: RawMedia, ctx: &mut Ctx<'_>) -> Result<MediaConfig, ConfigError> {
+pub(crate) fn media(raw: RawMedia, ctx: &mut Ctx<'_>) -> MediaConfig {
     let mut media = MediaConfig::default();
     for (channel, target) in raw.channels.unwrap_or_default() {
         let target = target.trim().to_string();
@@ -51,7 +51,9 @@ pub(crate) fn media(raw: RawMedia, ctx: &mut Ctx<'_>) -> Result<MediaConfig, Con
                 "{target:?} is not a reported media type; use voice, chat, sms or web \
                  (to leave a channel out of reports, list it in exclude)"
             );
-            return Err(ctx.invalid("media", &format!("channels.{channel}"), message));
+            let key = format!("channels.{channel}");
+            ctx.fail(ctx.invalid("media", &key, message));
+            continue;
         }
         media.channels.insert(channel, target);
     }
@@ -61,58 +63,64 @@ pub(crate) fn media(raw: RawMedia, ctx: &mut Ctx<'_>) -> Result<MediaConfig, Con
     if let Some(attribute) = raw.attribute {
         media.attribute = attribute.trim().to_string();
     }
-    Ok(media)
+    media
 }
 
 pub(crate) fn states(
     raw: BTreeMap<String, RawState>,
     ctx: &mut Ctx<'_>,
-) -> Result<BTreeMap<String, StateOverride>, ConfigError> {
+) -> BTreeMap<String, StateOverride> {
     let mut states = BTreeMap::new();
     for (activity, entry) in raw {
         let section = format!("states.{activity:?}");
-        let name = ctx.required(&section, "state", entry.state)?;
-        let state = AgentState::parse(&name).ok_or_else(|| {
+        let Some(name) = ctx.check(ctx.required(&section, "state", entry.state)) else {
+            continue;
+        };
+        let Some(state) = AgentState::parse(&name) else {
             let names: Vec<&str> = AGENT_STATES.iter().map(|s| s.as_str()).collect();
             let message = format!(
                 "{name:?} is not an agent state; use one of {}",
                 names.join(", ")
             );
-            ctx.invalid(&section, "state", message)
-        })?;
+            ctx.fail(ctx.invalid(&section, "state", message));
+            continue;
+        };
         let reason = entry
             .reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
         states.insert(activity, StateOverride { state, reason });
     }
-    Ok(states)
+    states
 }
 
 /// `"off"` or `""` turns the endpoint off.
-pub(crate) fn admin(raw: RawAdmin, ctx: &mut Ctx<'_>) -> Result<AdminConfig, ConfigError> {
+pub(crate) fn admin(raw: RawAdmin, ctx: &mut Ctx<'_>) -> AdminConfig {
     let text = raw.listen.unwrap_or_else(|| d::ADMIN_LISTEN.into());
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("off") {
-        return Ok(AdminConfig { listen: None });
+        return AdminConfig { listen: None };
     }
     let addr = text.parse().map_err(|_| {
         let message = format!(
             "{text:?} is not an address; write IP:port, e.g. \"127.0.0.1:9464\", or \"off\""
         );
         ctx.invalid("admin", "listen", message)
-    })?;
-    Ok(AdminConfig { listen: Some(addr) })
+    });
+    AdminConfig {
+        listen: ctx.check(addr),
+    }
 }
 
 /// The level is a plain level or a `tracing` filter directive (`info,wfm_connector::acd=debug`).
-pub(crate) fn log(raw: RawLog, ctx: &mut Ctx<'_>) -> Result<LogConfig, ConfigError> {
+pub(crate) fn log(raw: RawLog, ctx: &mut Ctx<'_>) -> LogConfig {
     let format = match raw.format.as_deref().map(str::trim) {
         None | Some("text") => LogFormat::Text,
         Some("json") => LogFormat::Json,
         Some(other) => {
             let message = format!("{other:?} is not a log format; use \"text\" or \"json\"");
-            return Err(ctx.invalid("log", "format", message));
+            ctx.fail(ctx.invalid("log", "format", message));
+            LogFormat::Text
         }
     };
     let level = raw
@@ -128,7 +136,11 @@ pub(crate) fn log(raw: RawLog, ctx: &mut Ctx<'_>) -> Result<LogConfig, ConfigErr
             "{level:?} is not a log level; use trace, debug, info, warn, error, off, \
              or a filter such as \"info,wfm_connector::acd=debug\""
         );
-        return Err(ctx.invalid("log", "level", message));
+        ctx.fail(ctx.invalid("log", "level", message));
+        return LogConfig {
+            format,
+            level: d::LOG_LEVEL.into(),
+        };
     }
-    Ok(LogConfig { format, level })
+    LogConfig { format, level }
 }

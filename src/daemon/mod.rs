@@ -8,6 +8,7 @@ pub mod bad_answers;
 pub mod heartbeat;
 pub mod poller;
 pub mod pusher;
+pub mod reload;
 pub mod report_pusher;
 pub mod reports;
 pub mod window;
@@ -49,7 +50,12 @@ impl Health {
 /// Everything the loops share.
 #[derive(Clone)]
 pub struct Shared {
+    /// The configuration the daemon started with. Loops read the keys a reload may change
+    /// (`[states]`, `[media]`, `[queues]`, thresholds, `batch_size`, `[log]`) from
+    /// [`Shared::current`] instead, where they use them.
     pub config: Arc<Config>,
+    /// The configuration in force: as started, with the reloadable keys of the last reload.
+    live: Arc<tokio::sync::watch::Sender<Arc<Config>>>,
     pub metrics: Metrics,
     pub health: Arc<Health>,
     pub clock: SharedClock,
@@ -64,8 +70,10 @@ pub struct Shared {
 impl Shared {
     /// Everything shared, from a config and a clock (fresh metrics and health).
     pub fn new(config: Config, clock: SharedClock) -> Self {
+        let config = Arc::new(config);
         Shared {
-            config: Arc::new(config),
+            live: Arc::new(tokio::sync::watch::Sender::new(config.clone())),
+            config,
             metrics: Metrics::new(),
             health: Arc::new(Health::new()),
             clock,
@@ -73,6 +81,16 @@ impl Shared {
             reports_ready: Default::default(),
             reports_due: Default::default(),
         }
+    }
+
+    /// The configuration in force now (see [`reload`]).
+    pub fn current(&self) -> Arc<Config> {
+        self.live.borrow().clone()
+    }
+
+    /// Puts a reloaded configuration in force; loops pick it up at their next use.
+    pub fn set_current(&self, config: Config) {
+        self.live.send_replace(Arc::new(config));
     }
 }
 

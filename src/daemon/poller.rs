@@ -29,7 +29,7 @@ const ACD_RETENTION_MS: Millis = 30 * 24 * 3600 * 1000;
 
 /// Builds the derivation context from the config (the Activities catalogue is filled later).
 pub fn derive_context(shared: &Shared) -> DeriveContext {
-    let c = &shared.config;
+    let c = shared.current();
     DeriveContext::new(c.acd.agent_id.clone(), c.media.clone(), c.states.clone())
 }
 
@@ -142,6 +142,7 @@ impl<A: AcdSource> Poller<A> {
     /// One poll: `[cursor − overlap, now]`, walked in windows ([`super::window`]). A first start
     /// records where observed history begins before it asks for anything.
     pub async fn poll_once(&mut self, shutdown: &mut Shutdown) -> Result<(), PollError> {
+        self.follow_reload();
         let now = self.shared.clock.now_ms();
         let overlap = self.shared.config.acd.overlap.as_millis() as Millis;
         let cursor = blocking(&self.store, |s| s.cursor()).await?;

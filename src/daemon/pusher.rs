@@ -34,8 +34,9 @@ pub async fn run_states(
     store: SharedStore,
     mut shutdown: Shutdown,
 ) {
-    let batch_size = shared.config.wfm.batch_size;
     while !shutdown.is_triggered() {
+        // Read at each batch: a reload may change it.
+        let batch_size = shared.current().wfm.batch_size;
         let claimed = blocking(&store, move |s| s.claim_state_batch(batch_size)).await;
         let batch = match claimed {
             Ok(Some(b)) => b,

@@ -232,21 +232,21 @@ pub fn build_interval(
     ])
 }
 
-/// The queue-report settings from the config.
+/// The queue-report settings in force (a reload may change them).
 pub fn settings(shared: &Shared) -> report::QueueReportSettings {
-    report::QueueReportSettings::from_config(&shared.config.reports, &shared.config.queues)
+    let c = shared.current();
+    report::QueueReportSettings::from_config(&c.reports, &c.queues)
 }
 
 /// Runs the scheduler until shutdown.
 pub async fn run_scheduler(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
     let schedule = Schedule::from_shared(&shared);
-    let settings = settings(&shared);
     let (tick_tx, mut tick_rx) = tokio::sync::mpsc::channel::<()>(4);
     let mut cron = start_cron(&schedule, tick_tx).await;
     let backstop = Duration::from_millis(schedule.interval_ms as u64);
     loop {
         let now = shared.clock.now_ms();
-        let settings = settings.clone();
+        let settings = settings(&shared);
         match blocking(&store, move |s| run_due(s, &settings, &schedule, now)).await {
             Ok(o) if o.reports_queued > 0 => {
                 tracing::info!(

@@ -198,6 +198,24 @@ pub async fn wait_http_status(url: &str, want: u16) -> String {
     panic!("{url} never answered {want}");
 }
 
+/// The `/metrics` text of a running connector's admin endpoint.
+pub async fn metrics_text(admin: &str) -> String {
+    reqwest::get(format!("{admin}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("/metrics body")
+}
+
+/// The value of an unlabelled sample `name` in `/metrics` (e.g. `wfm_connector_ready`).
+pub async fn metric_value(admin: &str, name: &str) -> Option<f64> {
+    metrics_text(admin).await.lines().find_map(|l| {
+        let (n, v) = l.split_once(' ')?;
+        (n == name).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
 /// The last `n` lines of a text.
 pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -216,20 +234,38 @@ impl Connector {
     /// Waits until this process has installed its signal handlers (it logs "wfm-connector
     /// starting" right after), so a SIGTERM is a clean stop and not the default kill.
     pub fn wait_started(&self) {
+        self.wait_log("wfm-connector starting");
+    }
+
+    /// This process's log lines so far.
+    pub fn logs(&self) -> String {
+        let text = std::fs::read(&self.log_path).unwrap_or_default();
+        String::from_utf8_lossy(&text[self.log_offset.min(text.len())..]).into_owned()
+    }
+
+    /// Waits until this process has logged a line containing `needle` (a condition wait on the
+    /// log file); panics with the log if it never does.
+    pub fn wait_log(&self, needle: &str) {
         let deadline = std::time::Instant::now() + WAIT;
         loop {
-            let text = std::fs::read(&self.log_path).unwrap_or_default();
-            let mine =
-                String::from_utf8_lossy(&text[self.log_offset.min(text.len())..]).into_owned();
-            if mine.contains("wfm-connector starting") {
+            let mine = self.logs();
+            if mine.contains(needle) {
                 return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "the connector never started:\n{mine}"
+                "the connector never logged {needle:?}:\n{mine}"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// SIGHUP (once the process is up): reload the configuration.
+    pub fn hangup(&self) {
+        self.wait_started();
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-HUP", &pid]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -HUP {pid}");
     }
 
     /// SIGTERM (once the process is up), then waits for the exit; returns the exit code.

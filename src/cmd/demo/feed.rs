@@ -1,69 +1,13 @@
 //! The demo's live output: [`Feed`] turns what `sim wfm` accepted since the last look into
-//! lines for a newcomer (RTA, SNAPSHOT, REPORT, HEARTBEAT); [`Totals`] is the summary line, from
-//! the WFM record and the buffer's status.
+//! lines for a newcomer (RTA, SNAPSHOT, REPORT, HEARTBEAT). Every line is stamped with the time
+//! it was seen, so the feed reads in order; an RTA line also says when the state began. The
+//! summary line is in `summary.rs`.
 
 use crate::clock::parse_rfc3339_ms;
 use crate::model::Millis;
 use crate::report::dto::{QueueReportData, QueueRow};
-use crate::sim::wfm::{
-    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, SimWfmHandle,
-};
-use crate::store::status::BufferStatus;
+use crate::sim::wfm::{ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind};
 use std::collections::BTreeMap;
-use std::path::Path;
-
-/// What WFM accepted and what the buffer holds, in one line.
-pub(super) struct Totals {
-    states: usize,
-    snapshots: usize,
-    reports: usize,
-    /// `None` when the buffer could not be read (the error is printed instead).
-    buffer: Result<BufferStatus, String>,
-}
-
-impl Totals {
-    pub(super) async fn read(wfm: &SimWfmHandle, db: &Path) -> Totals {
-        let (states, snapshots, reports) =
-            wfm.inspect(|r| (r.distinct_states, r.snapshots.len(), r.reports.len()));
-        let db = db.to_path_buf();
-        // SQLite off the async runtime, as everywhere else.
-        let buffer = tokio::task::spawn_blocking(move || {
-            crate::store::Store::open(&db)
-                .and_then(|s| s.status(0))
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-        Totals {
-            states,
-            snapshots,
-            reports,
-            buffer,
-        }
-    }
-}
-
-impl std::fmt::Display for Totals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.buffer {
-            Ok(s) => write!(f, "{} ACD events ingested · ", s.events)?,
-            Err(e) => write!(f, "buffer unreadable ({e}) · ")?,
-        }
-        write!(
-            f,
-            "{} agent states delivered, {} snapshots, {} reports",
-            self.states, self.snapshots, self.reports
-        )?;
-        if let Ok(s) = &self.buffer {
-            write!(
-                f,
-                " · pending {} states, {} reports · {} dead letters",
-                s.pending_states, s.pending_reports, s.dead_letter_count
-            )?;
-        }
-        Ok(())
-    }
-}
 
 /// How far the printed feed has read each list of the WFM record.
 #[derive(Debug, Default)]
@@ -115,17 +59,22 @@ impl Feed {
                     hms(last)
                 ));
             }
-            lines.extend(live.into_iter().map(state_line));
+            lines.extend(live.into_iter().map(|s| format!("{now} {}", state_line(s))));
             lines.extend(
                 new_reports
                     .iter()
                     .map(|r| format!("{now} {}", report_line(r))),
             );
             for beat in new_beats {
+                let pending = beat["pendingStates"].as_u64().unwrap_or(0);
                 lines.push(format!(
-                    "{now} HEARTBEAT {}, {} states pending",
+                    "{now} HEARTBEAT {}, {} pending",
                     beat["status"].as_str().unwrap_or("?"),
-                    beat["pendingStates"].as_u64().unwrap_or(0)
+                    plural(
+                        usize::try_from(pending).unwrap_or(usize::MAX),
+                        "state",
+                        "states"
+                    )
                 ));
             }
         }
@@ -145,24 +94,25 @@ fn snapshot_line(snapshot: &ReceivedSnapshot) -> String {
     }
     let counts: Vec<String> = by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
     format!(
-        "SNAPSHOT  {} agents: {}",
-        snapshot.states.len(),
+        "SNAPSHOT  {}: {}",
+        plural(snapshot.states.len(), "agent", "agents"),
         counts.join(", ")
     )
 }
 
-/// `10:15:02 RTA       agent0007  OnContact (voice)`, or `Unavailable [Break]`.
+/// `RTA       agent0007  OnContact (voice)         began 10:15:02`, or `Unavailable [Break]`:
+/// the line's own stamp is when WFM got it; `began` is the state's start at the ACD.
 fn state_line(s: &ReceivedState) -> String {
     let detail = match (&s.media_type, &s.reason_code) {
         (Some(media), _) => format!(" ({media})"),
         (None, Some(reason)) => format!(" [{reason}]"),
         (None, None) => String::new(),
     };
+    let state = format!("{}{detail}", s.state.as_str());
     format!(
-        "{} RTA       {:<10} {}{detail}",
-        hms(s.state_start_ms),
+        "RTA       {:<10} {state:<28} began {}",
         s.agent_id,
-        s.state.as_str()
+        hms(s.state_start_ms)
     )
 }
 
@@ -183,12 +133,13 @@ fn report_line(r: &ReceivedReport) -> String {
                     .iter()
                     .filter(|a| a.logged_in_sec > 0)
                     .count();
+                let offered = usize::try_from(sum(|q| q.offered)).unwrap_or(usize::MAX);
                 format!(
-                    "{} contacts offered, {} handled, {} abandoned; {} agents logged in",
-                    sum(|q| q.offered),
+                    "{} offered, {} handled, {} abandoned; {} logged in",
+                    plural(offered, "contact", "contacts"),
                     sum(|q| q.handled),
                     sum(|q| q.abandoned),
-                    logged_in
+                    plural(logged_in, "agent", "agents")
                 )
             }
             Err(e) => format!("unreadable body ({e})"),
@@ -208,7 +159,8 @@ fn report_line(r: &ReceivedReport) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 state`, `2 states`, `0 states`.
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -289,7 +241,7 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("caught up: 2 states of"), "{}", lines[0]);
         assert!(
-            lines[1].ends_with("RTA       agent0001  OnContact (voice)"),
+            lines[1].contains("RTA       agent0001  OnContact (voice)"),
             "{}",
             lines[1]
         );
@@ -298,7 +250,52 @@ mod tests {
             .push(state("agent0002", AgentState::Unavailable, T0 + 5_000));
         let lines = feed.collect(&recorded, false);
         assert_eq!(lines.len(), 1);
-        assert!(lines[0].ends_with("agent0002  Unavailable [Break]"));
+        assert!(
+            lines[0].contains("agent0002  Unavailable [Break]"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    /// Issue 10: lines stamped with when the state began came out of order (`03:59:47` then
+    /// `03:59:41`); each line is now stamped when seen, and says when the state began.
+    #[test]
+    fn rta_lines_are_stamped_when_seen_and_say_when_the_state_began() {
+        let recorded = Recorded {
+            states: vec![
+                state("agent0001", AgentState::OnContact, T0 + 47_000),
+                state("agent0002", AgentState::Available, T0 + 41_000),
+            ],
+            ..Recorded::default()
+        };
+        let lines = Feed::new(T0).collect(&recorded, false);
+        let stamps: Vec<&str> = lines.iter().map(|l| &l[..8]).collect();
+        assert_eq!(stamps[0], stamps[1], "{lines:?}");
+        assert!(
+            lines[0].contains("RTA       agent0001  OnContact (voice) ")
+                && lines[0].ends_with(" began 11:07:27"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].ends_with("began 11:07:21"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(plural(1, "snapshot", "snapshots"), "1 snapshot");
+        assert_eq!(plural(0, "snapshot", "snapshots"), "0 snapshots");
+        let one = ReceivedSnapshot {
+            batch_id: "b1".into(),
+            states: vec![state("agent0001", AgentState::Available, T0)],
+        };
+        assert_eq!(snapshot_line(&one), "SNAPSHOT  1 agent: 1 Available");
+        let report = queue_report(serde_json::json!([queue_row("Support", 1, 1, 0)]));
+        let line = report_line(&report);
+        assert!(
+            line.contains("rev 2: 1 contact offered, 1 handled"),
+            "{line}"
+        );
+        assert!(line.ends_with("0 agents logged in"), "{line}");
     }
 
     #[test]
