@@ -390,3 +390,15 @@ fn every_problem_of_a_file_is_reported_at_once() {
     );
     assert_eq!(e.to_string(), problems.join("\n"));
 }
+
+#[test]
+fn initial_lookback_is_at_most_30_days_and_warns_beyond_retention() {
+    let e = err(&with("acd", "initial_lookback", "\"31d\""));
+    assert!(e.contains("[acd] initial_lookback"), "{e}");
+    assert!(e.contains("30 days"), "{e}");
+    let loaded = load_text(&with("acd", "initial_lookback", "\"10d\"")).unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].contains("[buffer] retention"));
+    let loaded = load_text(&with("acd", "initial_lookback", "\"2d\"")).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}

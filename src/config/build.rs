@@ -18,6 +18,7 @@ pub(crate) fn build(raw: RawConfig, ctx: &mut Ctx<'_>) -> Config {
     let wfm = build_wfm(raw.wfm, ctx);
     let buffer = build_buffer(raw.buffer, ctx);
     let reports = build_reports(raw.reports, &buffer, ctx);
+    check_lookback(&acd, &buffer, ctx);
     Config {
         acd,
         wfm,
@@ -28,6 +29,29 @@ pub(crate) fn build(raw: RawConfig, ctx: &mut Ctx<'_>) -> Config {
         states: sections::states(raw.states, ctx),
         admin: sections::admin(raw.admin, ctx),
         log: sections::log(raw.log, ctx),
+    }
+}
+
+/// TaskRouter keeps events 30 days: `initial_lookback` cannot ask for more. Beyond `[buffer]
+/// retention` the history is read (and derived) but pruned within the hour, so no report is
+/// built for it: a warning says so.
+fn check_lookback(acd: &AcdConfig, buffer: &BufferConfig, ctx: &mut Ctx<'_>) {
+    const MAX: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+    if acd.initial_lookback > MAX {
+        let message = format!(
+            "{:?} is longer than TaskRouter keeps events (30 days)",
+            format_duration(acd.initial_lookback)
+        );
+        ctx.fail(ctx.invalid("acd", "initial_lookback", message));
+    } else if acd.initial_lookback > buffer.retention {
+        let at = ctx.at("acd", "initial_lookback");
+        ctx.warn(format!(
+            "{at}: {:?} reaches further back than [buffer] retention ({:?}): reports are built only \
+             for the last {:?} of that history",
+            format_duration(acd.initial_lookback),
+            format_duration(buffer.retention),
+            format_duration(buffer.retention)
+        ));
     }
 }
 
