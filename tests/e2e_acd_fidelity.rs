@@ -68,12 +68,7 @@ async fn attribute_ids_come_from_the_worker_fetch_and_never_fall_back() {
         .filter(|q| q.path_and_query.contains("/Workers/WK"))
         .count();
     assert_eq!(fetched, 2, "each worker read once for its attributes");
-    let metrics = reqwest::get(format!("{admin}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::e2e::metrics_text(&admin).await;
     assert!(
         metrics.contains("wfm_connector_agents_without_id_total 1"),
         "{metrics}"

@@ -157,12 +157,7 @@ async fn an_event_dated_far_in_the_future_is_quarantined_and_does_not_freeze_the
     .await;
     let r = env.wfm.recorded();
     assert!(r.states.iter().all(|s| s.event_id != bad));
-    let metrics = reqwest::get(format!("{admin}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::e2e::metrics_text(&admin).await;
     assert!(
         metrics.contains("wfm_connector_events_quarantined_total 1"),
         "{metrics}"
