@@ -168,6 +168,7 @@ pub(crate) fn build(raw: RawConfig, ctx: &mut Ctx<'_>) -> Result<Config, ConfigE
         media: sections::media(raw.media, ctx)?,
         states: sections::states(raw.states, ctx)?,
         admin: sections::admin(raw.admin, ctx)?,
+        webhook: super::webhook::webhook(raw.webhook, ctx)?,
         log: sections::log(raw.log, ctx)?,
     })
 }
