@@ -12,7 +12,8 @@
 //! is added, so it is visible at once; the latency is `sim wfm`'s receive time minus that stamp.
 //!
 //! - steady: 200 events on 20 agents at random gaps of 20–120 ms;
-//! - burst: 5,000 events on 200 agents added at once (50 requests of 100).
+//! - burst: 5,000 events on 200 other agents added at once (50 requests of 100), dated over the
+//!   last 5 s; their latency counts from the moment they were added.
 //!
 //! Reference, measured in the same run: one signed POST of a one-event body to a bare HTTP server
 //! on loopback (reads the body, answers 200) plus one WFM post, sequential, raw HTTP.
@@ -73,7 +74,9 @@ async fn run() {
         .expect("start sim acd");
     let wfm_opts = SimWfmOptions::default();
     let wfm = wfm::start(wfm_opts.clone()).await.expect("start sim wfm");
-    let names: Vec<String> = (0..BURST_WORKERS).map(|i| format!("agent{i:03}")).collect();
+    let names: Vec<String> = (0..STEADY_WORKERS + BURST_WORKERS)
+        .map(|i| format!("agent{i:03}"))
+        .collect();
     for name in &names {
         acd.add_worker(name, "Available").expect("add worker");
     }
@@ -142,7 +145,8 @@ async fn run() {
     );
     report(&acd, &wfm, &steady);
 
-    // Burst.
+    // Burst: on agents of their own, each event a distinct millisecond of the last 5 s (so each
+    // agent's events are in order and all visible at once); latency from the moment added.
     let burst_start = now_ms();
     let mut burst = Vec::with_capacity(BURST);
     for i in 0..BURST {
@@ -151,15 +155,12 @@ async fn run() {
         } else {
             "Available"
         };
-        let at = now_ms();
+        let worker = &names[STEADY_WORKERS + i % BURST_WORKERS];
+        let at = burst_start - BURST as Millis + i as Millis;
         let sid = acd
-            .push(Script::worker_activity(
-                &names[i % BURST_WORKERS],
-                activity,
-                at,
-            ))
+            .push(Script::worker_activity(worker, activity, at))
             .expect("push");
-        burst.push((sid, at));
+        burst.push((sid, now_ms()));
     }
     wait_all(&wfm, &burst).await;
     let burst_end = now_ms();
