@@ -209,3 +209,21 @@ async fn forged_unsigned_altered_and_oversized_pushes_are_refused_and_store_noth
         );
     }
 }
+
+#[tokio::test]
+async fn a_webhook_port_already_taken_is_a_configuration_error() {
+    let (env, url) = hook::start("30s").await;
+    let port = reqwest::Url::parse(&url).unwrap().port().unwrap();
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wfm-connector"))
+        .args(["run", "--config"])
+        .arg(&env.config_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("[webhook] listen: cannot listen on 127.0.0.1:"),
+        "{stderr}"
+    );
+}

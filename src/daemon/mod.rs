@@ -94,7 +94,8 @@ impl Shared {
         }
     }
 
-    pub(crate) fn publish_ctx(&self, ctx: Arc<DeriveContext>) {
+    /// Publishes the context the poller derives with (after each poll).
+    pub fn publish_ctx(&self, ctx: Arc<DeriveContext>) {
         match self.live_ctx.write() {
             Ok(mut g) => *g = Some(ctx),
             Err(poisoned) => *poisoned.into_inner() = Some(ctx),

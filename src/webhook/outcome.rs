@@ -1,6 +1,7 @@
 //! How a webhook request ends: its HTTP answer, its `webhook_requests_total{outcome}` label, and,
 //! for a refusal, one warn line per outcome per minute at most (a flood of forged requests must
-//! not flood the journal; the count of the lines held back is in the next one).
+//! not flood the journal; the count of the lines held back is in the next one). A push before the
+//! first poll (503, retried by Twilio) is expected at every start: it is logged at info.
 
 use crate::metrics::Metrics;
 use axum::http::StatusCode;
@@ -133,13 +134,25 @@ impl WarnThrottle {
                 }
             }
         };
-        tracing::warn!(
-            outcome = outcome.label(),
-            status = outcome.status().as_u16(),
-            detail,
-            similar_not_logged = held_back,
-            "{}",
-            outcome.explain()
-        );
+        let (label, status) = (outcome.label(), outcome.status().as_u16());
+        if outcome == Outcome::NotReady {
+            // Expected for a moment at every start: Twilio sends it again.
+            tracing::info!(
+                outcome = label,
+                status,
+                similar_not_logged = held_back,
+                "{}",
+                outcome.explain()
+            );
+        } else {
+            tracing::warn!(
+                outcome = label,
+                status,
+                detail,
+                similar_not_logged = held_back,
+                "{}",
+                outcome.explain()
+            );
+        }
     }
 }
