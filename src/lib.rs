@@ -3,6 +3,7 @@
 //! The data flows top to bottom through these modules:
 //!
 //! - [`acd`] reads TaskRouter: the Events feed (one cursor), the Workers and Activities lists.
+//!   [`webhook`] takes the same events pushed by Twilio Event Streams (optional; polling stays).
 //! - [`store`] keeps everything in one SQLite file: the raw event log, the cursor, what is derived
 //!   from the log, the outboxes, dead letters. A page of events and all it derives commit together.
 //! - [`derive`] turns events into agent states, segments, tasks and reservations (pure functions).
@@ -37,4 +38,5 @@ pub mod sim;
 pub mod store;
 pub mod systemd;
 pub mod transport;
+pub mod webhook;
 pub mod wfm;

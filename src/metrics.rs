@@ -2,6 +2,7 @@
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -35,7 +36,15 @@ pub struct Metrics {
     pub wfm_accepting: Gauge,
     /// 1 when `/readyz` would answer 200.
     pub ready: Gauge,
+    pub events_pushed: Counter,
+    pub events_pushed_first: Counter,
+    pub webhook_requests: Family<WebhookOutcome, Counter>,
+    pub last_webhook_push_timestamp_seconds: Gauge,
 }
+
+/// The label of `webhook_requests_total`: `outcome` is `accepted`, `forged`, `unsigned_body`,
+/// `altered_body`, `too_large`, `malformed`, `not_ready` or `buffer_unavailable`.
+pub type WebhookOutcome = [(&'static str, &'static str); 1];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -68,10 +77,15 @@ impl Metrics {
             buffer_writable: Gauge::default(),
             wfm_accepting: Gauge::default(),
             ready: Gauge::default(),
+            events_pushed: Counter::default(),
+            events_pushed_first: Counter::default(),
+            webhook_requests: Family::default(),
+            last_webhook_push_timestamp_seconds: Gauge::default(),
         };
         r.register(
             "events_ingested",
-            "ACD events committed to the buffer",
+            "ACD events committed to the buffer by the poller, first seen in the Events feed \
+             (events_pushed_first counts those the push path brought first)",
             m.events_ingested.clone(),
         );
         r.register(
@@ -168,6 +182,28 @@ impl Metrics {
             "ready",
             "1 when /readyz answers 200 (ACD polled recently, WFM accepting, buffer writable)",
             m.ready.clone(),
+        );
+        r.register(
+            "events_pushed",
+            "TaskRouter events received from the Event Streams webhook in accepted requests \
+             (duplicates included)",
+            m.events_pushed.clone(),
+        );
+        r.register(
+            "events_pushed_first",
+            "ACD events committed to the buffer by the push path, before any poll saw them",
+            m.events_pushed_first.clone(),
+        );
+        r.register(
+            "webhook_requests",
+            "Requests to the Event Streams webhook, by outcome (forged, altered_body, too_large, \
+             ... are refused and store nothing)",
+            m.webhook_requests.clone(),
+        );
+        r.register(
+            "last_webhook_push_timestamp_seconds",
+            "Unix time of the last push accepted from Twilio Event Streams",
+            m.last_webhook_push_timestamp_seconds.clone(),
         );
         Metrics {
             registry: Arc::new(r),

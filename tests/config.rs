@@ -74,6 +74,8 @@ fn credentials(acd: &str, wfm: &str) -> tempfile::TempDir {
 mod env;
 #[path = "config/secrets.rs"]
 mod secrets;
+#[path = "config/webhook.rs"]
+mod webhook;
 
 #[test]
 fn example_file_parses_with_systemd_credentials() {

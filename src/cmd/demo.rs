@@ -101,11 +101,16 @@ impl Chain {
     /// buffer. An error is printed; the exit code is returned.
     async fn start(args: &DemoArgs, db: &Path) -> Result<Chain, u8> {
         let opened_ms = SystemClock.now_ms() - millis(HISTORY);
+        // The push path (SPEC §12): sim acd pushes as Twilio Event Streams, RTA in a blink.
+        let webhook = demo_webhook();
         let acd_opts = SimAcdOptions {
             agents: args.agents,
             seed: args.seed,
             tasks_per_hour: args.tasks_per_hour,
             history: HISTORY,
+            push: webhook
+                .as_ref()
+                .map(|w| crate::sim::acd::PushOptions::new(&w.public_url, w.auth_token.expose())),
             ..SimAcdOptions::default()
         };
         let queues = acd_opts.queues.join(", ");
@@ -129,6 +134,7 @@ impl Chain {
         config.reports.settle_delay = SETTLE_DELAY;
         config.reports.resend_window = RESEND_WINDOW;
         config.buffer.retention = RETENTION;
+        config.webhook = webhook;
         // The admin endpoint is a bonus here: without a port the demo runs without it.
         let admin = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.ok();
         config.admin.listen = admin.as_ref().and_then(|l| l.local_addr().ok());
@@ -268,6 +274,19 @@ impl Chain {
         wfm.shutdown().await;
         code
     }
+}
+
+/// `[webhook]` on a free loopback port (none free: the demo polls only).
+fn demo_webhook() -> Option<crate::config::WebhookConfig> {
+    let listen = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .ok()?;
+    Some(crate::config::WebhookConfig {
+        listen,
+        public_url: format!("http://{listen}/twilio/events"),
+        path: "/twilio/events".into(),
+        auth_token: Secret::new("demo-auth-token"),
+    })
 }
 
 /// Sets the connector's ACD cursor to `at_ms` in a fresh buffer: its first poll then reads the

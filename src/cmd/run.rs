@@ -70,6 +70,11 @@ pub async fn run_with(shared: Shared, config_path: &Path) -> u8 {
             tracing::info!("wfm-connector stopped");
             EX_OK
         }
+        // The operator's to fix, like `[admin] listen`: a configuration error.
+        Err(e @ daemon::DaemonError::Listen { .. }) => {
+            eprintln!("error: {e}");
+            EX_CONFIG
+        }
         Err(e) => {
             eprintln!("error: {e}");
             EX_IOERR

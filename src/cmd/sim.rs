@@ -5,6 +5,8 @@
 //! Flags are checked here, so a nonsense value is a usage error (exit 64) naming the flag, before
 //! anything listens. Secrets on the command line are fine: these are test servers.
 
+mod push;
+
 use super::{EX_CONFIG, EX_OK, EX_SOFTWARE, EX_USAGE};
 use crate::clock::{Clock, SystemClock};
 use crate::secret::Secret;
@@ -46,6 +48,8 @@ pub struct SimAcdArgs {
     // Boxed: the faults would make this the one huge variant of the CLI's command enum.
     #[command(flatten)]
     pub faults: Box<SimAcdFaultArgs>,
+    #[command(flatten)]
+    pub push: Box<push::SimAcdPushArgs>,
 }
 
 /// What `sim acd` does wrong on purpose.
@@ -190,6 +194,7 @@ impl SimAcdArgs {
             username: self.username,
             password: self.password,
             history: self.history,
+            push: self.push.into_options(),
             faults: Faults {
                 error_rate: f.error_rate,
                 rate_limit_rate: f.rate_limit_rate,

@@ -42,6 +42,7 @@ pub fn status(path: &Path, json: bool) -> u8 {
     println!("ACD cursor       {}", t(s.cursor_ms));
     println!("last ACD poll    {}", t(s.last_poll_ms));
     println!("last WFM push    {}", t(s.last_push_ms));
+    println!("last Twilio push {}", t(s.last_push_accepted_ms));
     println!("events in log    {}", s.events);
     println!("agents           {}", s.workers);
     println!(

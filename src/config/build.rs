@@ -28,6 +28,10 @@ pub(crate) fn build(raw: RawConfig, ctx: &mut Ctx<'_>) -> Config {
         media: sections::media(raw.media, ctx),
         states: sections::states(raw.states, ctx),
         admin: sections::admin(raw.admin, ctx),
+        webhook: {
+            let webhook = super::webhook::webhook(raw.webhook, ctx);
+            ctx.check(webhook).flatten()
+        },
         log: sections::log(raw.log, ctx),
     }
 }

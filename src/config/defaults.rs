@@ -46,6 +46,7 @@ pub const LOG_LEVEL: &str = "info";
 /// The systemd credential names (`LoadCredential=`) looked up in `$CREDENTIALS_DIRECTORY`.
 pub const ACD_PASSWORD_CREDENTIAL: &str = "acd-password";
 pub const WFM_SECRET_CREDENTIAL: &str = "wfm-access-key-secret";
+pub const TWILIO_AUTH_TOKEN_CREDENTIAL: &str = "twilio-auth-token";
 
 /// The heartbeat's `connectorId` when none is configured: the host name, so two connectors in an
 /// HA pair tell themselves apart in WFM.

@@ -133,6 +133,7 @@ fn load_inner(
     let inline = [
         ("acd", "password", "[acd] password"),
         ("wfm", "access_key_secret", "[wfm] access_key_secret"),
+        ("webhook", "auth_token", "[webhook] auth_token"),
     ]
     .into_iter()
     .find(|(section, key, _)| table.get(*section).and_then(|s| s.get(*key)).is_some())

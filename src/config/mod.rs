@@ -27,6 +27,7 @@ mod reload;
 mod render;
 mod secrets;
 mod sections;
+mod webhook;
 
 pub use env::ENV_PREFIX;
 pub use error::{ConfigError, Location};
@@ -54,11 +55,14 @@ pub struct Config {
     /// Per-Activity-name overrides of the effective state.
     pub states: BTreeMap<String, StateOverride>,
     pub admin: AdminConfig,
+    /// `[webhook]`: the push path; `None` when off (SPEC §12).
+    pub webhook: Option<WebhookConfig>,
     pub log: LogConfig,
 }
 
-/// The configuration without `[acd]` and `[wfm]`, so without secrets: what the commands that only
-/// work on the buffer (`status`, `replay`) get from [`load_local`]. Every key is still validated.
+/// The configuration without `[acd]`, `[wfm]` and `[webhook]`, so without secrets: what the
+/// commands that only work on the buffer (`status`, `replay`) get from [`load_local`]. Every key
+/// is still validated.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
     pub buffer: BufferConfig,
@@ -198,6 +202,19 @@ pub struct StateOverride {
     pub reason: Option<String>,
 }
 
+/// `[webhook]`: where Twilio Event Streams pushes TaskRouter events (a webhook sink).
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// The plain-HTTP listener, behind the operator's TLS terminator.
+    pub listen: std::net::SocketAddr,
+    /// The sink URL as configured at Twilio; every signature covers it.
+    pub public_url: String,
+    /// The path of `public_url`: the only path served.
+    pub path: String,
+    /// The Twilio account's Auth Token, which signs every request (`X-Twilio-Signature`).
+    pub auth_token: Secret,
+}
+
 /// `[admin]`: the `/healthz`, `/readyz`, `/metrics` endpoint.
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
@@ -283,6 +300,7 @@ impl Config {
             media: MediaConfig::default(),
             states: BTreeMap::new(),
             admin: AdminConfig { listen: None },
+            webhook: None,
             log: LogConfig {
                 format: LogFormat::Text,
                 level: d::LOG_LEVEL.into(),

@@ -59,6 +59,10 @@ pub(crate) const SECTIONS: &[(&str, &[&str])] = &[
     ),
     ("media", &["channels", "exclude", "attribute"]),
     ("admin", &["listen"]),
+    (
+        "webhook",
+        &["listen", "public_url", "auth_token", "auth_token_file"],
+    ),
     ("log", &["format", "level"]),
 ];
 pub(crate) const QUEUE_KEYS: &[&str] = &["sl_threshold_sec"];
@@ -93,6 +97,8 @@ pub(crate) struct RawConfig {
     pub states: BTreeMap<String, RawState>,
     #[serde(default)]
     pub admin: RawAdmin,
+    #[serde(default)]
+    pub webhook: RawWebhook,
     #[serde(default)]
     pub log: RawLog,
 }
@@ -175,6 +181,15 @@ pub(crate) struct RawState {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAdmin {
     pub listen: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub auth_token: Option<Secret>,
+    pub auth_token_file: Option<String>,
 }
 
 #[derive(Default, Deserialize)]

@@ -39,6 +39,7 @@ pub fn reload(running: &Config, new: Config) -> Reload {
         media,
         states,
         admin,
+        webhook,
         log,
     } = &new;
     let r = running;
@@ -190,6 +191,15 @@ pub fn reload(running: &Config, new: Config) -> Reload {
 
     let AdminConfig { listen } = admin;
     differs(&mut restart, "[admin] listen", *listen != r.admin.listen);
+    // The push path's listener, URL and token are bound at start-up.
+    let same_webhook = match (webhook, &r.webhook) {
+        (None, None) => true,
+        (Some(n), Some(o)) => {
+            n.listen == o.listen && n.public_url == o.public_url && n.auth_token == o.auth_token
+        }
+        _ => false,
+    };
+    differs(&mut restart, "[webhook]", !same_webhook);
 
     let LogConfig { format, level } = log;
     differs(&mut applied, "[log] format", *format != r.log.format);

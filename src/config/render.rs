@@ -38,6 +38,7 @@ struct View<'a> {
     reports: ReportsView,
     media: MediaView<'a>,
     admin: AdminView,
+    webhook: WebhookView<'a>,
     log: LogView<'a>,
     queues: BTreeMap<&'a str, QueueView>,
     states: BTreeMap<&'a str, StateView<'a>>,
@@ -100,6 +101,16 @@ struct MediaView<'a> {
 #[derive(Serialize)]
 struct AdminView {
     listen: String,
+}
+
+/// `listen = "off"` alone when the push path is off.
+#[derive(Serialize)]
+struct WebhookView<'a> {
+    listen: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_token: Option<&'a Secret>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +188,14 @@ pub(crate) fn redacted_toml(c: &Config) -> String {
                 .admin
                 .listen
                 .map_or_else(|| "off".into(), |a| a.to_string()),
+        },
+        webhook: WebhookView {
+            listen: c
+                .webhook
+                .as_ref()
+                .map_or_else(|| "off".into(), |w| w.listen.to_string()),
+            public_url: c.webhook.as_ref().map(|w| w.public_url.as_str()),
+            auth_token: c.webhook.as_ref().map(|w| &w.auth_token),
         },
         log: LogView {
             format: match c.log.format {

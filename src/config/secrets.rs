@@ -1,4 +1,5 @@
-//! Where the two secrets (`[acd] password`, `[wfm] access_key_secret`) come from.
+//! Where the secrets (`[acd] password`, `[wfm] access_key_secret`, `[webhook] auth_token`) come
+//! from.
 //!
 //! Precedence, first found wins: inline (file or environment) > `*_file` path > systemd credential
 //! `$CREDENTIALS_DIRECTORY/<name>` (`LoadCredential=` in the unit). A secret read from a file loses

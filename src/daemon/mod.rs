@@ -2,7 +2,9 @@
 //! the heartbeat and the admin endpoint, and stops them in order on shutdown.
 //!
 //! Each loop is its own file: [`poller`], [`pusher`], [`report_pusher`], [`heartbeat`]. They share a [`Shared`]
-//! (config, metrics, health, clock) and each opens its own connection to the buffer file.
+//! (config, metrics, health, clock) and each opens its own connection to the buffer file. The
+//! push path ([`crate::webhook`], when `[webhook] listen` is set) writes the event log through
+//! the poller's connection, so the two writers of the log never contend inside SQLite.
 
 pub mod bad_answers;
 pub mod heartbeat;
@@ -15,12 +17,14 @@ pub mod window;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::derive::agent::DeriveContext;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::wfm::WfmClient;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Notify;
 
 /// What `/readyz`, the heartbeat and `status` report about the running connector.
@@ -65,6 +69,11 @@ pub struct Shared {
     pub reports_ready: Arc<Notify>,
     /// Poked to make the scheduler run now (besides its cron and backstop timer).
     pub reports_due: Arc<Notify>,
+    /// The poller's derivation context (its Activities catalogue), published after each poll so
+    /// the push path derives exactly as polling does; `None` until the first poll completed.
+    pub live_ctx: Arc<RwLock<Option<Arc<DeriveContext>>>>,
+    /// Workers already logged as having no `agent_id` (once each, whichever path met them).
+    pub unidentified: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Shared {
@@ -80,6 +89,24 @@ impl Shared {
             states_ready: Default::default(),
             reports_ready: Default::default(),
             reports_due: Default::default(),
+            live_ctx: Default::default(),
+            unidentified: Default::default(),
+        }
+    }
+
+    /// The context the push path derives with, once a poll has published one.
+    pub fn live_ctx(&self) -> Option<Arc<DeriveContext>> {
+        match self.live_ctx.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Publishes the context the poller derives with (after each poll).
+    pub fn publish_ctx(&self, ctx: Arc<DeriveContext>) {
+        match self.live_ctx.write() {
+            Ok(mut g) => *g = Some(ctx),
+            Err(poisoned) => *poisoned.into_inner() = Some(ctx),
         }
     }
 
@@ -132,6 +159,11 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error("cannot build the WFM client: {0}")]
     Client(crate::wfm::WfmError),
+    #[error("[webhook] listen: cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Runs the connector until `shutdown` trips. Returns once every loop has stopped and committed.
@@ -146,8 +178,28 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), DaemonError> 
     let client = Arc::new(
         WfmClient::new(&shared.config.wfm, shared.metrics.clone()).map_err(DaemonError::Client)?,
     );
+    let webhook = match &shared.config.webhook {
+        Some(w) => Some(
+            tokio::net::TcpListener::bind(w.listen)
+                .await
+                .map_err(|source| DaemonError::Listen {
+                    addr: w.listen,
+                    source,
+                })?,
+        ),
+        None => None,
+    };
     crate::systemd::notify_ready();
 
+    let webhook = webhook.map(|listener| {
+        let store = poll_store.clone();
+        tokio::spawn(crate::webhook::serve(
+            listener,
+            shared.clone(),
+            store,
+            shutdown.clone(),
+        ))
+    });
     let poller = tokio::spawn(poller::run(shared.clone(), poll_store, shutdown.clone()));
     let pusher = tokio::spawn(pusher::run_states(
         shared.clone(),
@@ -172,13 +224,15 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), DaemonError> 
         report_push_store,
         shutdown.clone(),
     ));
-    for (name, task) in [
-        ("poller", poller),
-        ("pusher", pusher),
-        ("heartbeat", beat),
-        ("report scheduler", scheduler),
-        ("report pusher", report_pusher),
-    ] {
+    let tasks = [
+        ("poller", Some(poller)),
+        ("pusher", Some(pusher)),
+        ("heartbeat", Some(beat)),
+        ("report scheduler", Some(scheduler)),
+        ("report pusher", Some(report_pusher)),
+        ("webhook", webhook),
+    ];
+    for (name, task) in tasks.into_iter().filter_map(|(n, t)| Some((n, t?))) {
         if let Err(e) = task.await {
             tracing::error!(task = name, error = %e, "a connector task ended abnormally");
         }

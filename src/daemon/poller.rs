@@ -60,8 +60,6 @@ pub struct Poller<A: AcdSource> {
     polled_interval: Millis,
     /// Set when a poll crossed an interval boundary: the scheduler is woken after the round.
     wake_reports: bool,
-    /// Workers already logged as having no `agent_id` (logged once each).
-    unidentified: BTreeSet<String>,
 }
 
 impl<A: AcdSource> Poller<A> {
@@ -82,7 +80,6 @@ impl<A: AcdSource> Poller<A> {
             observing: false,
             polled_interval: Millis::MIN,
             wake_reports: false,
-            unidentified: BTreeSet::new(),
         }
     }
 
@@ -172,6 +169,8 @@ impl<A: AcdSource> Poller<A> {
             .health
             .last_poll_ms
             .store(now, Ordering::Relaxed);
+        // The push path derives with this context from now on (SPEC §12).
+        self.shared.publish_ctx(self.ctx.clone());
         self.shared
             .metrics
             .last_poll_timestamp_seconds
@@ -289,32 +288,11 @@ impl<A: AcdSource> Poller<A> {
 
     /// Logs and counts events dated too far in the future to derive.
     pub(crate) fn note_quarantined(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        self.shared.metrics.events_quarantined.inc_by(n as u64);
-        tracing::warn!(
-            events = n,
-            tolerance_s = crate::store::ingest::FUTURE_TOLERANCE_MS / 1000,
-            "events dated in the future beyond the tolerance: kept in the buffer's \
-             quarantined_events table, not derived (check the clocks)"
-        );
+        note_quarantined(&self.shared, n);
     }
 
-    /// Logs once per worker, and counts, the workers kept out of WFM because the configured
-    /// `agent_id` is unknown for them (never a fallback id).
     pub(crate) fn note_unidentified(&mut self, workers: &BTreeSet<String>) {
-        for w in workers {
-            if self.unidentified.insert(w.clone()) {
-                self.shared.metrics.agents_without_id.inc();
-                tracing::warn!(
-                    worker = %w,
-                    agent_id = ?self.ctx.agent_id_mode,
-                    "worker has no value for the configured agent_id; it is not sent to WFM \
-                     (set the attribute in TaskRouter, or change [acd] agent_id)"
-                );
-            }
-        }
+        note_unidentified(&self.shared, &self.ctx.agent_id_mode, workers);
     }
 
     /// Queues a snapshot of every agent's current state.
@@ -339,6 +317,43 @@ impl<A: AcdSource> Poller<A> {
             self.shared.states_ready.notify_one();
         }
         Ok(())
+    }
+}
+
+/// Logs and counts events dated too far in the future to derive (polled or pushed).
+pub(crate) fn note_quarantined(shared: &Shared, n: usize) {
+    if n == 0 {
+        return;
+    }
+    shared.metrics.events_quarantined.inc_by(n as u64);
+    tracing::warn!(
+        events = n,
+        tolerance_s = crate::store::ingest::FUTURE_TOLERANCE_MS / 1000,
+        "events dated in the future beyond the tolerance: kept in the buffer's \
+         quarantined_events table, not derived (check the clocks)"
+    );
+}
+
+/// Logs once per worker, and counts, the workers kept out of WFM because the configured
+/// `agent_id` is unknown for them (never a fallback id), whether polled or pushed.
+pub(crate) fn note_unidentified(shared: &Shared, mode: &AgentIdMode, workers: &BTreeSet<String>) {
+    if workers.is_empty() {
+        return;
+    }
+    let mut seen = match shared.unidentified.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    for w in workers {
+        if seen.insert(w.clone()) {
+            shared.metrics.agents_without_id.inc();
+            tracing::warn!(
+                worker = %w,
+                agent_id = ?mode,
+                "worker has no value for the configured agent_id; it is not sent to WFM \
+                 (set the attribute in TaskRouter, or change [acd] agent_id)"
+            );
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub struct BufferStatus {
     pub dead_letters: Vec<DeadLetter>,
     pub last_poll_ms: Option<Millis>,
     pub last_push_ms: Option<Millis>,
+    /// Last request of Twilio Event Streams whose events were committed (the push path; to the
+    /// second).
+    pub last_push_accepted_ms: Option<Millis>,
     /// Last report sent per kind: (kind, interval start, revision).
     pub last_reports: Vec<(String, Millis, i64)>,
 }
@@ -61,6 +64,9 @@ impl Store {
             dead_letter_count: one("SELECT COUNT(*) FROM dead_letters")?.unwrap_or(0),
             last_poll_ms: self.meta("last_poll_ms")?.and_then(|v| v.parse().ok()),
             last_push_ms: self.meta("last_push_ms")?.and_then(|v| v.parse().ok()),
+            last_push_accepted_ms: self
+                .meta("last_push_accepted_ms")?
+                .and_then(|v| v.parse().ok()),
             ..BufferStatus::default()
         };
         let mut stmt = self

@@ -84,3 +84,4 @@ pub fn reservation(
     )
 }
 pub mod e2e;
+pub mod webhook;

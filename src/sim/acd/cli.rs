@@ -1,6 +1,6 @@
 //! `wfm-connector sim acd`: the centre on a fixed address until Ctrl-C (or SIGTERM).
 
-use super::{Faults, SimAcdOptions, SimMode, start};
+use super::{Faults, PushOptions, SimAcdOptions, SimMode, start};
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,6 +19,8 @@ pub struct SimAcdCliArgs {
     /// Generate this much history before serving.
     pub history: Duration,
     pub faults: Faults,
+    /// Push every new event to a webhook as Twilio Event Streams.
+    pub push: Option<PushOptions>,
 }
 
 impl Default for SimAcdCliArgs {
@@ -34,6 +36,7 @@ impl Default for SimAcdCliArgs {
             password: None,
             history: Duration::ZERO,
             faults: Faults::default(),
+            push: None,
         }
     }
 }
@@ -52,6 +55,7 @@ pub async fn run_cli(args: SimAcdCliArgs) -> anyhow::Result<()> {
         tasks_per_hour: args.tasks_per_hour,
         history: args.history,
         faults: args.faults,
+        push: args.push.clone(),
         ..defaults
     };
     let sim = start(opts.clone())
@@ -65,6 +69,12 @@ pub async fn run_cli(args: SimAcdCliArgs) -> anyhow::Result<()> {
     println!("  [acd] workspace_sid = \"{}\"", opts.workspace_sid);
     println!("  [acd] username      = \"{}\"", opts.username);
     println!("  [acd] password      = \"{}\"", opts.password);
+    if let Some(push) = &args.push {
+        println!(
+            "  pushing every new event to {} (as Twilio Event Streams, signed with the token given)",
+            push.url
+        );
+    }
     println!(
         "  {} agents, {} tasks/hour, seed {}; Ctrl-C to stop",
         opts.agents, opts.tasks_per_hour, opts.seed

@@ -2,6 +2,7 @@
 //! and shutdown.
 
 use super::faults::{Faults, Outage};
+use super::push::{PushCounters, PushDelivery, PushFaults, PushOptions};
 use super::recorder::{RequestLogEntry, SimAcdCounters};
 use super::render;
 use super::script::{self, ScriptError, ScriptEvent};
@@ -20,7 +21,8 @@ pub struct SimAcdHandle {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
-    ticker: JoinHandle<()>,
+    /// The ticker and the pusher.
+    tasks: [JoinHandle<()>; 2],
 }
 
 impl SimAcdHandle {
@@ -29,14 +31,14 @@ impl SimAcdHandle {
         addr: SocketAddr,
         stop: oneshot::Sender<()>,
         server: JoinHandle<()>,
-        ticker: JoinHandle<()>,
+        tasks: [JoinHandle<()>; 2],
     ) -> SimAcdHandle {
         SimAcdHandle {
             shared,
             addr,
             stop: Some(stop),
             server: Some(server),
-            ticker,
+            tasks,
         }
     }
 
@@ -245,9 +247,61 @@ impl SimAcdHandle {
             .collect()
     }
 
+    /// Starts pushing every new event to a webhook as Twilio Event Streams (`Some`), or stops
+    /// (`None`). Events from before the start are not pushed; a stop forgets what was pending.
+    pub fn set_push(&self, push: Option<PushOptions>) {
+        let on = push.is_some();
+        {
+            let mut state = self.shared.push();
+            state.options = push;
+            if !on {
+                state.clear_pending();
+            }
+        }
+        self.shared.write().log.set_tap(on);
+        self.shared.push_wake.notify_one();
+    }
+
+    /// Replaces the push faults (pushing stays as it is).
+    pub fn set_push_faults(&self, faults: PushFaults) {
+        if let Some(opts) = self.shared.push().options.as_mut() {
+            opts.faults = faults;
+        }
+    }
+
+    /// Every push delivery attempt, oldest first.
+    pub fn push_deliveries(&self) -> Vec<PushDelivery> {
+        self.shared.push().log.iter().cloned().collect()
+    }
+
+    pub fn push_counters(&self) -> PushCounters {
+        self.shared.push().counters
+    }
+
+    /// The body Event Streams would POST for these events (by `EV…` sid, in this order): a JSON
+    /// array of CloudEvents, to sign or tamper with in tests. Unknown sids are left out.
+    pub fn webhook_body(&self, sids: &[&str]) -> Vec<u8> {
+        self.shared.catch_up();
+        let state = self.shared.read();
+        let writer = render::EventWriter::new(&state.world, &self.shared.base_url);
+        let mut events = Vec::new();
+        for (n, sid) in sids.iter().enumerate() {
+            let found = state
+                .log
+                .iter()
+                .map(|e| writer.value(e))
+                .find(|v| v.get("sid").and_then(|s| s.as_str()) == Some(*sid));
+            let id = format!("NO{n:032x}");
+            if let Some(ce) = found.and_then(|v| super::push::cloud_event(&v, &id)) {
+                events.push(ce);
+            }
+        }
+        serde_json::to_vec(&events).unwrap_or_default()
+    }
+
     /// Stops the ticker and the server (open connections get up to 5 s to finish).
     pub async fn shutdown(mut self) {
-        self.ticker.abort();
+        self.tasks.iter().for_each(JoinHandle::abort);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -265,7 +319,7 @@ impl SimAcdHandle {
 
 impl Drop for SimAcdHandle {
     fn drop(&mut self) {
-        self.ticker.abort();
+        self.tasks.iter().for_each(JoinHandle::abort);
         if let Some(server) = self.server.take() {
             server.abort();
         }

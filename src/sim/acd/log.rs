@@ -85,6 +85,8 @@ pub(crate) struct Page<'a> {
 pub(crate) struct EventLog {
     events: Vec<StoredEvent>,
     next_seq: u64,
+    /// While the pusher runs: the keys of the events inserted since it last looked.
+    tap: Option<Vec<LogKey>>,
 }
 
 impl EventLog {
@@ -103,6 +105,12 @@ impl EventLog {
         event.seq = self.next_seq;
         self.next_seq += 1;
         let at = event.event_ms;
+        if let Some(tap) = &mut self.tap {
+            tap.push(LogKey {
+                event_ms: at,
+                seq: event.seq,
+            });
+        }
         match self.events.last() {
             Some(last) if last.event_ms > at => {
                 let position = self.events.partition_point(|e| e.event_ms <= at);
@@ -110,6 +118,26 @@ impl EventLog {
             }
             _ => self.events.push(event),
         }
+    }
+
+    /// Starts (or stops) recording the keys of inserted events, for the pusher.
+    pub fn set_tap(&mut self, on: bool) {
+        match (on, self.tap.is_some()) {
+            (true, false) => self.tap = Some(Vec::new()),
+            (false, _) => self.tap = None,
+            (true, true) => {}
+        }
+    }
+
+    /// The keys of the events inserted since the last call (empty while the tap is off).
+    pub fn take_tapped(&mut self) -> Vec<LogKey> {
+        self.tap.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The event at `key`, unless it was pruned.
+    pub fn get(&self, key: LogKey) -> Option<&StoredEvent> {
+        let at = self.events.partition_point(|e| LogKey::of(e) < key);
+        self.events.get(at).filter(|e| LogKey::of(e) == key)
     }
 
     /// Forgets events older than `cutoff_ms` (TaskRouter keeps 30 days).

@@ -15,7 +15,8 @@
 //! lock with the `faults` and the `recorder`. Requests arrive through `sim::listener` (a port that
 //! can refuse) at `server` (faults, auth, routing), which answers from `feed` (Events) or
 //! `tables` (Workers, Activities) using `query` (parameters, page URLs) and `render` (Twilio's
-//! JSON). `sid` makes deterministic sids; `handle` and `cli` are the outside.
+//! JSON). `push` sends the same events to a webhook as Twilio Event Streams does. `sid` makes
+//! deterministic sids; `handle` and `cli` are the outside.
 
 mod centre;
 mod cli;
@@ -24,6 +25,7 @@ mod feed;
 mod handle;
 mod kinds;
 mod log;
+mod push;
 mod query;
 mod recorder;
 mod render;
@@ -38,6 +40,7 @@ pub use cli::{SimAcdCliArgs, run_cli};
 pub use faults::{Faults, JunkKind, MalformedKind, Outage, OutageKind};
 pub use handle::SimAcdHandle;
 pub use kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
+pub use push::{PushCounters, PushDelivery, PushFaults, PushOptions};
 pub use recorder::{RequestLogEntry, SimAcdCounters};
 pub use script::{Script, ScriptError, ScriptEvent};
 
@@ -94,6 +97,8 @@ pub struct SimAcdOptions {
     pub clock: SharedClock,
     /// How many request log entries are kept (oldest dropped first).
     pub request_log_capacity: usize,
+    /// Push every new event to a webhook, as Twilio Event Streams (off: `None`).
+    pub push: Option<PushOptions>,
 }
 
 impl Default for SimAcdOptions {
@@ -116,6 +121,7 @@ impl Default for SimAcdOptions {
             faults: Faults::default(),
             clock: Arc::new(SystemClock),
             request_log_capacity: 100_000,
+            push: None,
         }
     }
 }
@@ -184,6 +190,8 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
     let dice = EventDice::new(&opts.faults, opts.seed);
     let mut sim_state = SimState::new(world, centre, dice, millis(opts.retention));
     sim_state.advance_to(now);
+    // The history before the start is not pushed: a subscription starts when it is made.
+    sim_state.log.set_tap(opts.push.is_some());
     let shared = Arc::new(Shared {
         state: RwLock::new(sim_state),
         faults: Mutex::new(FaultState::new(opts.faults.clone(), opts.seed)),
@@ -193,6 +201,8 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
         base_url: format!("http://{addr}"),
         username: opts.username.clone(),
         password: opts.password.clone(),
+        push: Mutex::new(push::PushState::new(opts.push.clone())),
+        push_wake: tokio::sync::Notify::new(),
     });
     shared.sync_outage();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -206,7 +216,14 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
         }
     });
     let ticker = tokio::spawn(tick(shared.clone(), opts.tick));
-    Ok(SimAcdHandle::new(shared, addr, stop, server, ticker))
+    let pusher = tokio::spawn(push::run(shared.clone(), opts.seed));
+    Ok(SimAcdHandle::new(
+        shared,
+        addr,
+        stop,
+        server,
+        [ticker, pusher],
+    ))
 }
 
 /// Keeps the centre at the clock and ends timed outages, whether or not anyone asks.

@@ -47,6 +47,11 @@ pub(crate) const API_KEY: SidKind = SidKind {
     prefix: "SK",
     salt: 0x534b,
 };
+/// The CloudEvent `id` of an Event Streams delivery.
+pub(crate) const NOTIFICATION: SidKind = SidKind {
+    prefix: "NO",
+    salt: 0x4e4f,
+};
 
 /// The splitmix64 finaliser: a bijection on `u64` that scatters bits well.
 pub(crate) fn mix64(mut z: u64) -> u64 {

@@ -4,6 +4,7 @@
 use super::centre::{Centre, Out};
 use super::faults::{EventDice, FaultState, OutageKind};
 use super::log::EventLog;
+use super::push::PushState;
 use super::recorder::Recorder;
 use super::world::World;
 use crate::clock::SharedClock;
@@ -76,6 +77,10 @@ pub(crate) struct Shared {
     pub base_url: String,
     pub username: String,
     pub password: String,
+    /// Event Streams: where to push, and what was pushed. Taken before `state`, never after.
+    pub push: Mutex<PushState>,
+    /// Wakes the pusher when pushing is switched on.
+    pub push_wake: tokio::sync::Notify,
 }
 
 // A panic while holding a lock must not take the simulator down with poisoned locks: the state is
@@ -95,6 +100,10 @@ impl Shared {
 
     pub fn recorder(&self) -> MutexGuard<'_, Recorder> {
         self.recorder.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn push(&self) -> MutexGuard<'_, PushState> {
+        self.push.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Brings the centre up to the clock (cheap when it already is).
