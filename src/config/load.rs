@@ -182,7 +182,7 @@ fn merge(
         }
     };
     let parts: Vec<(&str, Option<config::Value>)> = [
-        "acd", "wfm", "buffer", "reports", "queues", "media", "states", "admin", "log",
+        "acd", "wfm", "buffer", "reports", "queues", "media", "states", "admin", "webhook", "log",
     ]
     .into_iter()
     .map(|name| (name, section(name)))
@@ -199,6 +199,7 @@ fn merge(
             "media" => typed(value).map(|v| raw.media = v),
             "states" => typed(value).map(|v| raw.states = v),
             "admin" => typed(value).map(|v| raw.admin = v),
+            "webhook" => typed(value).map(|v| raw.webhook = v),
             _ => typed(value).map(|v| raw.log = v),
         };
         if let Err(e) = read {
