@@ -66,12 +66,16 @@ pub async fn run_states(
         let Some(delivery) = deliver(&shared, &client, request, &shutdown).await else {
             break;
         };
+        // The request is answered: its body goes now, before the acknowledgement (a snapshot's
+        // is the whole roster).
+        drop(body);
         let rejected = rejected_items(&delivery, items);
-        let n_ok = batch.ids.len().saturating_sub(rejected.len());
+        let (kind, rows) = (batch.kind.clone(), batch.ids.len());
+        let n_ok = rows.saturating_sub(rejected.len());
         let now = shared.clock.now_ms();
         let acked = {
-            let batch = batch.clone();
             let rejected = rejected.clone();
+            // Moved, not copied: after the acknowledgement only its kind and size are needed.
             blocking(&store, move |s| {
                 s.ack_state_batch(&batch, &rejected, now)?;
                 s.set_meta("last_push_ms", &now.to_string())
@@ -93,22 +97,42 @@ pub async fn run_states(
                 "WFM refused agent states; dead-lettered"
             );
         }
-        if batch.kind == StateBatchKind::States {
+        if kind == StateBatchKind::States {
             shared.metrics.states_sent.inc_by(n_ok as u64);
         }
-        tracing::debug!(batch_id = %key, items = batch.ids.len(), "agent states delivered");
+        tracing::debug!(batch_id = %key, items = rows, "agent states delivered");
     }
     tracing::info!("state pusher stopped");
 }
 
-/// The `POST /agent-states` body for a batch.
+/// The `POST /agent-states` body for a batch, written once at its final size: the stored items
+/// are copied in as they are (no intermediate `agentStates` string, no re-serialisation).
 pub fn state_request_body(batch: &StateBatch) -> String {
     let snapshot = batch.kind == StateBatchKind::Snapshot;
-    format!(
-        r#"{{"acdType":"{ACD_TYPE}","batchId":"{}","isSnapshot":{snapshot},"agentStates":{}}}"#,
-        batch.batch_id(),
-        batch.items_json()
-    )
+    let head = format!(
+        r#"{{"acdType":"{ACD_TYPE}","batchId":"{}","isSnapshot":{snapshot},"agentStates":"#,
+        batch.batch_id()
+    );
+    let items: usize = batch.bodies.iter().map(|b| b.len() + 1).sum();
+    let mut body = String::with_capacity(head.len() + items + 3);
+    body.push_str(&head);
+    match batch.kind {
+        StateBatchKind::Snapshot => {
+            body.push_str(batch.bodies.first().map_or("[]", String::as_str))
+        }
+        StateBatchKind::States => {
+            body.push('[');
+            for (i, item) in batch.bodies.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(item);
+            }
+            body.push(']');
+        }
+    }
+    body.push('}');
+    body
 }
 
 /// Which items of a batch of `n` are dead-lettered, with their error.
@@ -191,5 +215,42 @@ pub async fn deliver(
             Some(d)
         }
         Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(kind: StateBatchKind, bodies: &[&str]) -> StateBatch {
+        StateBatch {
+            kind,
+            seqs: (1..=bodies.len() as i64).collect(),
+            ids: (0..bodies.len()).map(|i| format!("E{i}")).collect(),
+            bodies: bodies.iter().map(|b| b.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn request_bodies_carry_the_stored_items_verbatim() {
+        let states = batch(StateBatchKind::States, &[r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(
+            state_request_body(&states),
+            format!(
+                r#"{{"acdType":"TWILIO","batchId":"{}","isSnapshot":false,"agentStates":[{{"a":1}},{{"b":2}}]}}"#,
+                states.batch_id()
+            )
+        );
+        let snapshot = batch(StateBatchKind::Snapshot, &[r#"[{"a":1},{"b":2}]"#]);
+        let body = state_request_body(&snapshot);
+        assert_eq!(
+            body,
+            format!(
+                r#"{{"acdType":"TWILIO","batchId":"{}","isSnapshot":true,"agentStates":[{{"a":1}},{{"b":2}}]}}"#,
+                snapshot.batch_id()
+            )
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["agentStates"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -145,18 +145,90 @@ async fn send_one(
 /// The indexes a PARTIAL answer to a report may name: WFM names report rows (as its row
 /// validation does), each section counted from 0, so an index must lie below the longest
 /// section (`reportData` for agent activity; the three arrays of a queue report).
+///
+/// Counted while the body is read, without building it as a JSON tree: a report of 20,000
+/// agents is megabytes of JSON, and its tree tens of megabytes (four of them in flight at once).
 pub fn report_rows(body: &str) -> usize {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
-        return 0;
-    };
-    match value.get("reportData") {
-        Some(serde_json::Value::Array(rows)) => rows.len(),
-        Some(serde_json::Value::Object(sections)) => sections
-            .values()
-            .filter_map(|v| v.as_array().map(Vec::len))
-            .max()
-            .unwrap_or(0),
-        _ => 0,
+    serde_json::from_str::<Envelope>(body).map_or(0, |e| e.report_data.0)
+}
+
+/// The envelope's `reportData`, reduced to its longest array's length; every other key skipped.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(rename = "reportData", default)]
+    report_data: Rows,
+}
+
+/// An array's length; for an object, the length of its longest array; anything else 0.
+#[derive(Default)]
+struct Rows(usize);
+
+impl<'de> serde::Deserialize<'de> for Rows {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RowsVisitor { nested: false })
+    }
+}
+
+/// Counts array items (skipping each unread); at the top of `reportData` an object's values are
+/// counted too and the largest kept, below it they are skipped.
+struct RowsVisitor {
+    nested: bool,
+}
+
+/// A section inside `reportData`'s object: counted as an array, anything else 0.
+struct Section(usize);
+
+impl<'de> serde::Deserialize<'de> for Section {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RowsVisitor { nested: true })
+            .map(|r| Section(r.0))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowsVisitor {
+    type Value = Rows;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("report data")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
+        let mut n = 0;
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Rows(n))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
+        let mut longest = 0;
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            if self.nested {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            } else {
+                longest = longest.max(map.next_value::<Section>()?.0);
+            }
+        }
+        Ok(Rows(longest))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Rows, E> {
+        Ok(Rows(0))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Rows, E> {
+        Ok(Rows(0))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Rows, E> {
+        Ok(Rows(0))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Rows, E> {
+        Ok(Rows(0))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Rows, E> {
+        Ok(Rows(0))
+    }
+    fn visit_unit<E>(self) -> Result<Rows, E> {
+        Ok(Rows(0))
     }
 }
 
@@ -175,5 +247,18 @@ mod tests {
         );
         assert_eq!(report_rows(r#"{"reportData":[]}"#), 0);
         assert_eq!(report_rows("not json"), 0);
+        // Other keys, nesting inside rows, and non-array sections do not count.
+        assert_eq!(
+            report_rows(
+                r#"{"acdType":"TWILIO","revision":2,"reportData":[{"a":[1,2,3]},{"b":{"c":[]}}],"x":[1,2,3,4]}"#
+            ),
+            2
+        );
+        assert_eq!(
+            report_rows(r#"{"reportData":{"queueReport":[[1,2],[3]],"note":"x","n":7,"z":null}}"#),
+            2
+        );
+        assert_eq!(report_rows(r#"{"reportData":null}"#), 0);
+        assert_eq!(report_rows(r#"{"revision":1}"#), 0);
     }
 }

@@ -220,15 +220,19 @@ pub fn build_interval(
     }
     // An agent whose configured identity is unknown (empty id) is never reported under another.
     segments.retain(|s| !s.agent_id.is_empty());
+    // One report at a time, each serialised as it is built (the activity rows are never all
+    // held): at 20,000 agents the rows and their JSON are megabytes each.
+    let activity = report::agent_activity_json(&segments, iv)?;
     let tasks = store.tasks_ended_in(iv)?;
     let mut reservations = store.reservations_in(iv)?;
     reservations.retain(|r| !r.agent_id.is_empty());
-    let activity = report::agent_activity(&segments, iv);
     let mut queue = report::queue_report(&tasks, &reservations, &segments, iv, settings);
+    drop((tasks, reservations, segments));
     queue.agent_queue_report.retain(|r| !r.agent_id.is_empty());
+    let queue = serde_json::to_string(&queue)?;
     Ok(vec![
-        (ReportKind::AgentActivity, serde_json::to_string(&activity)?),
-        (ReportKind::Queue, serde_json::to_string(&queue)?),
+        (ReportKind::AgentActivity, activity),
+        (ReportKind::Queue, queue),
     ])
 }
 

@@ -72,7 +72,7 @@ pub mod dto;
 pub mod performance;
 pub mod queue;
 
-pub use activity::agent_activity;
+pub use activity::{agent_activity, agent_activity_json};
 pub use dto::{
     AgentActivityRow, AgentQueueRow, AgentSystemPerformanceRow, QueueReportData, QueueRow,
 };

@@ -108,8 +108,12 @@ impl Store {
         self.conn
             .busy_timeout(Duration::from_secs(10))
             .map_err(|e| self.err(e))?;
-        // A 32 MiB page cache keeps a page's indexes in memory (a spilling cache costs more than
-        // the inserts); reads go through mmap. The WAL is checkpointed every 1000 pages (4 MiB,
+        // Memory (SPEC §11: 20,000 agents in < 64 MiB; BENCHMARKS.md "Memory"): the daemon holds
+        // five connections, each with its own page cache, so each gets SQLite's default 2 MiB
+        // (32 MiB each was 160 MiB at most, and the ingest bench ran no faster with it). No mmap:
+        // the pages of a mapped file count in the process's RSS (tens of MiB at a day's buffer,
+        // per connection); read through the kernel's page cache instead, which caches the file
+        // as well without counting against us. The WAL is checkpointed every 1000 pages (4 MiB,
         // SQLite's default) and truncated back to 4 MiB after a checkpoint, so on a small
         // filesystem the WAL itself never fills the disk; `checkpoint_truncate` empties it after
         // a big catch-up.
@@ -122,8 +126,8 @@ impl Store {
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = OFF;
                  PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -32768;
-                 PRAGMA mmap_size = 268435456;
+                 PRAGMA cache_size = -2048;
+                 PRAGMA mmap_size = 0;
                  PRAGMA wal_autocheckpoint = 1000;
                  PRAGMA journal_size_limit = 4194304;",
             )

@@ -7,6 +7,20 @@ use crate::model::{AgentState, AgentStateRecord, Millis, Segment};
 impl Store {
     /// Every known agent's current effective state (for snapshots), ordered by worker sid.
     pub fn current_states(&self) -> Result<Vec<AgentStateRecord>, StoreError> {
+        let mut states = Vec::new();
+        self.each_current_state(|r| {
+            states.push(r);
+            Ok(())
+        })?;
+        Ok(states)
+    }
+
+    /// [`Store::current_states`] one at a time, without holding them all (a snapshot of 20,000
+    /// agents is written as it is read).
+    pub fn each_current_state(
+        &self,
+        mut f: impl FnMut(AgentStateRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -27,10 +41,11 @@ impl Store {
                     event_id: r.get(6)?,
                 })
             })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
-        Ok(rows)
+        for row in rows {
+            f(row.map_err(|e| self.err(e))?)?;
+        }
+        Ok(())
     }
 
     /// Segments that overlap `[from, to)` (open ones included), ordered by worker and start.
