@@ -215,13 +215,31 @@ async fn a_webhook_port_already_taken_is_a_configuration_error() {
     let (env, url) = hook::start("30s").await;
     let port = reqwest::Url::parse(&url).unwrap().port().unwrap();
     let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wfm-connector"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wfm-connector"))
         .args(["run", "--config"])
         .arg(&env.config_path)
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    // A connector that starts instead of refusing must fail the test, not hang it.
+    let deadline = std::time::Instant::now() + common::e2e::WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the connector started although the webhook port is taken");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut stderr).unwrap();
+    }
+    assert_eq!(status.code(), Some(78), "{stderr}");
     assert!(
         stderr.contains("[webhook] listen: cannot listen on 127.0.0.1:"),
         "{stderr}"
