@@ -19,7 +19,6 @@ use crate::derive::agent::{DeriveContext, EffectiveState, WorkerDerivation, work
 use crate::derive::task::derive_task;
 use crate::ids::stable_id;
 use crate::model::{AcdEvent, AgentState, AgentStateRecord, EventData, Millis};
-use crate::wfm::dto::AgentStateItem;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -186,18 +185,7 @@ fn ingest_tx(
     });
     // Real time in ACD order across the page.
     queued.sort_by(|a, b| (a.state_start_ms, &a.event_id).cmp(&(b.state_start_ms, &b.event_id)));
-    {
-        let mut ins = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO state_outbox (event_id, kind, body, created_ms)
-                 VALUES (?1, 'state', ?2, ?3)",
-            )
-            .map_err(sq)?;
-        for r in &queued {
-            let body = serde_json::to_string(&AgentStateItem::from(r))?;
-            out.states_queued += ins.execute(params![r.event_id, body, now_ms]).map_err(sq)?;
-        }
-    }
+    out.states_queued += super::outbox::queue_states(tx, &queued, now_ms)?;
 
     for task_sid in &tasks {
         if derive_one_task(tx, task_sid, ctx)? {

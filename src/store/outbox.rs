@@ -11,8 +11,9 @@
 use super::reports::QueuedReport;
 use super::{Store, StoreError};
 use crate::ids::stable_id;
-use crate::model::Millis;
-use rusqlite::params;
+use crate::model::{AgentStateRecord, Millis};
+use crate::wfm::dto::AgentStateItem;
+use rusqlite::{Transaction, params};
 use std::collections::HashSet;
 
 /// What a claimed batch of the real-time outbox holds.
@@ -75,6 +76,32 @@ impl StateBatch {
             }
         }
     }
+}
+
+/// Queues agent-state records for real time, in the order given, inside the caller's
+/// transaction (the ingest of a page). A record whose `event_id` is already queued is skipped.
+/// Returns how many were queued.
+pub(crate) fn queue_states(
+    tx: &Transaction<'_>,
+    records: &[AgentStateRecord],
+    now_ms: Millis,
+) -> Result<usize, StoreError> {
+    let sq = |e| StoreError::Sqlite {
+        path: String::new(),
+        source: e,
+    };
+    let mut ins = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO state_outbox (event_id, kind, body, created_ms)
+             VALUES (?1, 'state', ?2, ?3)",
+        )
+        .map_err(sq)?;
+    let mut n = 0;
+    for r in records {
+        let body = serde_json::to_string(&AgentStateItem::from(r))?;
+        n += ins.execute(params![r.event_id, body, now_ms]).map_err(sq)?;
+    }
+    Ok(n)
 }
 
 impl Store {
