@@ -7,15 +7,21 @@ use serde_json::Value;
 
 /// Parses one Events page body.
 pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
-    let root = parse_root(body)?;
-    let items = list(&root, "events")?;
+    let mut root = parse_root(body)?;
+    list(&root, "events")?;
     let mut page = EventPage {
         next: next_page_url(&root),
         ..EventPage::default()
     };
+    // The items are taken out of the tree, so each event's data moves instead of being copied.
+    let items = match root.get_mut("events") {
+        Some(Value::Array(items)) => std::mem::take(items),
+        _ => Vec::new(),
+    };
     page.events.reserve(items.len());
-    for item in items {
-        match parse_event(item) {
+    for mut item in items {
+        let data = item.get_mut("event_data").map(Value::take);
+        match event_from(&item, data) {
             Some(ev) => page.events.push(ev),
             None => page.skipped += 1,
         }
@@ -72,6 +78,11 @@ pub fn parse_activities_page(body: &[u8]) -> Result<(Vec<ActivityInfo>, Option<S
 /// One event object → [`AcdEvent`]; `None` when it lacks what every event must have (sid, type,
 /// a date). A non-object `event_data` is replaced by an empty one: the event still counts.
 pub fn parse_event(item: &Value) -> Option<AcdEvent> {
+    event_from(item, item.get("event_data").cloned())
+}
+
+/// [`parse_event`] with the `event_data` already taken out of `item`.
+fn event_from(item: &Value, event_data: Option<Value>) -> Option<AcdEvent> {
     let sid = item.get("sid")?.as_str()?.to_string();
     if sid.is_empty() {
         return None;
@@ -87,10 +98,10 @@ pub fn parse_event(item: &Value) -> Option<AcdEvent> {
             .as_deref()
             .and_then(parse_twilio_date)
     })?;
-    let data = match item.get("event_data") {
-        Some(Value::Object(m)) => EventData(m.clone()),
+    let data = match event_data {
+        Some(Value::Object(m)) => EventData(m),
         // Some producers send event_data as a JSON string.
-        Some(Value::String(s)) => serde_json::from_str(s).map(EventData).unwrap_or_default(),
+        Some(Value::String(s)) => serde_json::from_str(&s).map(EventData).unwrap_or_default(),
         _ => EventData::default(),
     };
     Some(AcdEvent {

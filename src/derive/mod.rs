@@ -2,6 +2,7 @@
 //! store calls them inside the transaction that commits the events.
 
 pub mod agent;
+pub mod segments;
 pub mod task;
 
 use crate::config::AgentIdMode;

@@ -120,6 +120,16 @@ pub fn derive_task(
     media: &MediaConfig,
     agent_id_mode: &AgentIdMode,
 ) -> Option<TaskDerivation> {
+    let refs: Vec<&AcdEvent> = events.iter().collect();
+    derive_task_refs(&refs, media, agent_id_mode)
+}
+
+/// [`derive_task`] over borrowed events (the store's cache holds them shared).
+pub fn derive_task_refs(
+    events: &[&AcdEvent],
+    media: &MediaConfig,
+    agent_id_mode: &AgentIdMode,
+) -> Option<TaskDerivation> {
     let (task_sid, events) = ordered_events(events)?;
     let first_ms = events.first().map(|e| e.event_ms)?;
     let mut fold = TaskFold::default();

@@ -2,25 +2,33 @@
 //! one SQLite transaction. A crash therefore never half-applies a page, and the cursor never
 //! passes an event that is not committed.
 //!
-//! Per worker, events normally arrive in order and are folded incrementally. When an event is
-//! older than the last one folded for its worker (a late event), the worker is **re-derived**: its
-//! segments from the last checkpoint before the late event are deleted and every stored event after
-//! that checkpoint is folded again, so segments come out exactly as if the events had arrived in
-//! order. Real time is different: a state record goes to the RTA outbox only if it is newer than
-//! the last one queued for that agent — a late, older event never overwrites the present. If the
-//! re-derived present differs from what RTA was told, one correction record is queued, stamped with
-//! the time of the last record RTA saw (so WFM still sees the agent's states in order) and with a
-//! deterministic id derived from both events.
+//! The cost of a page is close to one insert per event (issue 8, BENCHMARKS.md "Ingest"):
 //!
-//! Tasks are re-derived whole from their stored events whenever one of their events arrives.
+//! - The log (`acd_events`) is appended in time order and has one index, `(event_ms, sid)`, which
+//!   both de-duplicates (an event is its sid at its time; TaskRouter never changes either) and
+//!   serves every read by time. No index is keyed by worker: keyed by 2,000 workers, every page
+//!   would dirty 2,000 index pages.
+//! - Each worker's derived state ([`WorkerState`]) is kept in memory between pages (loaded from
+//!   `workers` on first use, written back once per page, not per event); the segment and
+//!   real-time rules are the pure [`crate::derive::segments`], and `store::workers` applies what
+//!   they return.
+//! - A late event (older than the last one folded for its worker) re-derives only that worker,
+//!   from the last checkpoint before the event (`store::workers::rewind`).
+//! - Tasks are re-derived whole from their stored events whenever one of their events arrives,
+//!   and written only when the result changed (`store::tasks`).
+//!
+//! The in-memory state is the store's own: it is dropped when a transaction fails, and when
+//! another connection wrote to the file (`PRAGMA data_version`), so it never disagrees with the
+//! file.
 
-use super::{META_CURSOR, Store, StoreError, wrap};
-use crate::derive::agent::{DeriveContext, EffectiveState, WorkerDerivation, worker_of};
-use crate::derive::task::derive_task;
-use crate::ids::stable_id;
-use crate::model::{AcdEvent, AgentState, AgentStateRecord, EventData, Millis};
-use rusqlite::{OptionalExtension, Transaction, params};
-use std::collections::{BTreeMap, BTreeSet};
+use super::tasks::{TaskChanges, TaskMemory};
+use super::{META_CURSOR, Store, StoreError, tasks, workers, wrap};
+use crate::derive::agent::{DeriveContext, worker_of};
+use crate::derive::segments::WorkerState;
+use crate::model::{AcdEvent, AgentStateRecord, Millis};
+use rusqlite::{Transaction, params};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What one [`Store::ingest`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,28 +59,27 @@ pub struct IngestOutcome {
 /// newer than the year 2100.
 pub const FUTURE_TOLERANCE_MS: Millis = 5 * 60_000;
 
-/// The present of one segment: where it starts and what it says.
-#[derive(Debug, Clone, PartialEq)]
-struct Head {
-    start_ms: Millis,
-    event_sid: String,
-    eff: EffectiveState,
+/// Derived state kept in memory between pages by the connection that ingests.
+#[derive(Debug, Default)]
+pub(crate) struct DerivedCache {
+    workers: HashMap<String, WorkerState>,
+    /// Per task, a hash of what was last written for it (skips rewriting an unchanged task).
+    task_hashes: HashMap<String, u64>,
+    /// Per task not yet over, all its stored events (saves reading them back every page).
+    task_events: HashMap<String, Vec<Arc<AcdEvent>>>,
+    /// Events held in `task_events`.
+    task_event_count: usize,
+    /// `PRAGMA data_version` after our last commit: another connection's write changes it.
+    data_version: Option<i64>,
 }
 
-/// The last record queued for real time.
-#[derive(Debug, Clone, PartialEq)]
-struct RtaMark {
-    ms: Millis,
-    event_id: String,
-    eff: EffectiveState,
-}
+/// At most this many task hashes are kept; beyond, the map starts again (a task is then written
+/// once more, which changes nothing).
+const MAX_TASK_HASHES: usize = 200_000;
 
-struct WorkerRow {
-    derivation: WorkerDerivation,
-    last: (Millis, String),
-    head: Option<Head>,
-    rta: Option<RtaMark>,
-}
+/// At most this many events are kept for open tasks (about 1 KiB each); beyond, they are
+/// forgotten and read back from the log when their task next moves.
+const MAX_TASK_EVENTS: usize = 16_384;
 
 impl Store {
     /// Commits a page of events with everything derived from it; moves the cursor to `cursor`
@@ -85,33 +92,84 @@ impl Store {
         now_ms: Millis,
     ) -> Result<IngestOutcome, StoreError> {
         let path = self.path.clone();
+        let version = self.data_version()?;
+        if self.cache.data_version != Some(version) {
+            self.cache = DerivedCache::default();
+        }
+        if self.cache.task_hashes.len() > MAX_TASK_HASHES {
+            self.cache.task_hashes.clear();
+        }
+        if self.cache.task_event_count > MAX_TASK_EVENTS {
+            self.cache.task_events.clear();
+            self.cache.task_event_count = 0;
+        }
         let tx = self.conn.transaction().map_err(|e| wrap(&path, e))?;
-        let out = ingest_tx(&tx, events, cursor, ctx, now_ms).map_err(|e| match e {
-            StoreError::Sqlite { source, .. } => wrap(&path, source),
-            other => other,
-        })?;
-        tx.commit().map_err(|e| wrap(&path, e))?;
+        let mut touched = HashMap::new();
+        let mut task_changes = TaskChanges::default();
+        let result = ingest_tx(
+            &tx,
+            events,
+            cursor,
+            ctx,
+            now_ms,
+            &self.cache,
+            &mut touched,
+            &mut task_changes,
+        );
+        let out = match result.and_then(|out| tx.commit().map_err(sq).map(|()| out)) {
+            Ok(out) => out,
+            Err(e) => {
+                self.cache = DerivedCache::default();
+                return Err(match e {
+                    StoreError::Sqlite { source, .. } => wrap(&path, source),
+                    other => other,
+                });
+            }
+        };
+        self.cache.workers.extend(touched);
+        self.cache.task_hashes.extend(task_changes.hashes);
+        for (task, events) in task_changes.events {
+            let old = match events {
+                Some(events) => {
+                    self.cache.task_event_count += events.len();
+                    self.cache.task_events.insert(task, events)
+                }
+                None => self.cache.task_events.remove(&task),
+            };
+            self.cache.task_event_count -= old.map_or(0, |o| o.len());
+        }
+        self.cache.data_version = Some(self.data_version()?);
         Ok(out)
+    }
+
+    fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 }
 
-fn sq(e: rusqlite::Error) -> StoreError {
+pub(super) fn sq(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: String::new(),
         source: e,
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ingest_tx(
     tx: &Transaction<'_>,
     events: &[AcdEvent],
     cursor: Option<Millis>,
     ctx: &DeriveContext,
     now_ms: Millis,
+    cache: &DerivedCache,
+    touched: &mut HashMap<String, WorkerState>,
+    task_changes: &mut TaskChanges,
 ) -> Result<IngestOutcome, StoreError> {
     let mut out = IngestOutcome::default();
     let mut by_worker: BTreeMap<String, Vec<&AcdEvent>> = BTreeMap::new();
-    let mut tasks: BTreeSet<String> = BTreeSet::new();
+    let mut tasks: BTreeMap<String, Vec<&AcdEvent>> = BTreeMap::new();
     {
         let mut insert = tx
             .prepare_cached(
@@ -127,8 +185,8 @@ fn ingest_tx(
             )
             .map_err(sq)?;
         for ev in events {
+            let data = serde_json::to_string(&ev.data)?;
             if ev.event_ms > ctx.accept_until {
-                let data = serde_json::to_string(&ev.data)?;
                 out.quarantined += quarantine
                     .execute(params![ev.sid, ev.event_type, ev.event_ms, data, now_ms])
                     .map_err(sq)?;
@@ -136,7 +194,6 @@ fn ingest_tx(
             }
             let worker = worker_of(ev);
             let task = ev.data.str("task_sid").filter(|s| !s.is_empty());
-            let data = serde_json::to_string(&ev.data)?;
             let inserted = insert
                 .execute(params![
                     ev.sid,
@@ -159,7 +216,7 @@ fn ingest_tx(
                 by_worker.entry(w).or_default().push(ev);
             }
             if let Some(t) = task {
-                tasks.insert(t);
+                tasks.entry(t).or_default().push(ev);
             }
         }
     }
@@ -167,8 +224,16 @@ fn ingest_tx(
     let mut queued: Vec<AgentStateRecord> = Vec::new();
     for (worker_sid, mut evs) in by_worker {
         evs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-        if derive_worker(tx, &worker_sid, &evs, ctx, &mut queued)? {
+        let known = match cache.workers.get(&worker_sid) {
+            Some(state) => Some(state.clone()),
+            None => workers::load(tx, &worker_sid)?,
+        };
+        let (state, rederived) = workers::derive(tx, &worker_sid, known, &evs, ctx, &mut queued)?;
+        if rederived {
             out.rederived_workers += 1;
+        }
+        if let Some(state) = state {
+            touched.insert(worker_sid, state);
         }
     }
 
@@ -187,8 +252,12 @@ fn ingest_tx(
     queued.sort_by(|a, b| (a.state_start_ms, &a.event_id).cmp(&(b.state_start_ms, &b.event_id)));
     out.states_queued += super::outbox::queue_states(tx, &queued, now_ms)?;
 
-    for task_sid in &tasks {
-        if derive_one_task(tx, task_sid, ctx)? {
+    let memory = TaskMemory {
+        hashes: &cache.task_hashes,
+        events: &cache.task_events,
+    };
+    for (task_sid, new) in &tasks {
+        if tasks::derive_one(tx, task_sid, new, ctx, &memory, task_changes)? {
             out.tasks_derived += 1;
         }
     }
@@ -204,246 +273,6 @@ fn ingest_tx(
     Ok(out)
 }
 
-/// Folds a worker's new events (sorted). Returns whether it had to re-derive.
-fn derive_worker(
-    tx: &Transaction<'_>,
-    worker_sid: &str,
-    new: &[&AcdEvent],
-    ctx: &DeriveContext,
-    queued: &mut Vec<AgentStateRecord>,
-) -> Result<bool, StoreError> {
-    let Some(first) = new.first() else {
-        return Ok(false);
-    };
-    let row = load_worker(tx, worker_sid)?;
-    let in_order = row
-        .as_ref()
-        .is_none_or(|r| (first.event_ms, first.sid.as_str()) > (r.last.0, r.last.1.as_str()));
-    let (mut row, replay, rederived): (WorkerRow, Vec<AcdEvent>, bool) = if in_order {
-        let row = row.unwrap_or(WorkerRow {
-            derivation: WorkerDerivation::default(),
-            last: (Millis::MIN, String::new()),
-            head: None,
-            rta: None,
-        });
-        (row, Vec::new(), false)
-    } else {
-        let Some(old) = row else {
-            return Ok(false);
-        };
-        let (row, replay) = rewind(tx, worker_sid, first, old)?;
-        (row, replay, true)
-    };
-
-    let to_fold: Vec<&AcdEvent> = if rederived {
-        replay.iter().collect()
-    } else {
-        new.to_vec()
-    };
-    for ev in to_fold {
-        fold(tx, worker_sid, ev, ctx, &mut row, queued)?;
-    }
-
-    if rederived {
-        correct_rta(worker_sid, ctx, &mut row, queued);
-    }
-    save_worker(tx, worker_sid, ctx, &row)?;
-    Ok(rederived)
-}
-
-/// Applies one event; on a change of effective state closes the open segment, opens a new one and
-/// queues a real-time record if it is newer than the last one queued.
-fn fold(
-    tx: &Transaction<'_>,
-    worker_sid: &str,
-    ev: &AcdEvent,
-    ctx: &DeriveContext,
-    row: &mut WorkerRow,
-    queued: &mut Vec<AgentStateRecord>,
-) -> Result<(), StoreError> {
-    row.derivation.apply(ev, ctx);
-    if (ev.event_ms, ev.sid.as_str()) > (row.last.0, row.last.1.as_str()) {
-        row.last = (ev.event_ms, ev.sid.clone());
-    }
-    let eff = row.derivation.effective(ctx);
-    if row.head.as_ref().is_some_and(|h| h.eff == eff) {
-        return Ok(());
-    }
-    let agent_id = row.derivation.agent_id(worker_sid, ctx);
-    if let Some(h) = &row.head {
-        tx.prepare_cached(
-            "UPDATE segments SET end_ms = ?4 WHERE worker_sid = ?1 AND start_ms = ?2 AND event_sid = ?3",
-        )
-        .map_err(sq)?
-        .execute(params![worker_sid, h.start_ms, h.event_sid, ev.event_ms])
-        .map_err(sq)?;
-    }
-    let checkpoint = serde_json::to_string(&row.derivation)?;
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO segments
-         (worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
-    )
-    .map_err(sq)?
-    .execute(params![
-        worker_sid,
-        ev.event_ms,
-        ev.sid,
-        agent_id,
-        eff.state.as_str(),
-        eff.reason_code,
-        eff.media_type,
-        checkpoint
-    ])
-    .map_err(sq)?;
-    row.head = Some(Head {
-        start_ms: ev.event_ms,
-        event_sid: ev.sid.clone(),
-        eff: eff.clone(),
-    });
-    let newer = row
-        .rta
-        .as_ref()
-        .is_none_or(|m| (ev.event_ms, ev.sid.as_str()) > (m.ms, m.event_id.as_str()));
-    if newer {
-        queued.push(AgentStateRecord {
-            event_id: ev.sid.clone(),
-            worker_sid: worker_sid.to_string(),
-            agent_id,
-            state: eff.state,
-            reason_code: eff.reason_code.clone(),
-            media_type: eff.media_type.clone(),
-            state_start_ms: ev.event_ms,
-        });
-        row.rta = Some(RtaMark {
-            ms: ev.event_ms,
-            event_id: ev.sid.clone(),
-            eff,
-        });
-    }
-    Ok(())
-}
-
-/// After a re-derivation: if the present now differs from what RTA was last told, queue one
-/// correction, stamped at the last RTA time so each agent's states stay in order at WFM.
-fn correct_rta(
-    worker_sid: &str,
-    ctx: &DeriveContext,
-    row: &mut WorkerRow,
-    queued: &mut Vec<AgentStateRecord>,
-) {
-    let (Some(head), Some(mark)) = (&row.head, &row.rta) else {
-        return;
-    };
-    if head.eff == mark.eff {
-        return;
-    }
-    let event_id = stable_id("CR", &[&head.event_sid, &mark.event_id]);
-    let ms = mark.ms.max(head.start_ms);
-    queued.push(AgentStateRecord {
-        event_id: event_id.clone(),
-        worker_sid: worker_sid.to_string(),
-        agent_id: row.derivation.agent_id(worker_sid, ctx),
-        state: head.eff.state,
-        reason_code: head.eff.reason_code.clone(),
-        media_type: head.eff.media_type.clone(),
-        state_start_ms: ms,
-    });
-    row.rta = Some(RtaMark {
-        ms,
-        event_id,
-        eff: head.eff.clone(),
-    });
-}
-
-/// Undoes a worker's derivation back to the last checkpoint before `late`, and returns the
-/// stored events to fold again (the late ones included: they are already in the log).
-fn rewind(
-    tx: &Transaction<'_>,
-    worker_sid: &str,
-    late: &AcdEvent,
-    old: WorkerRow,
-) -> Result<(WorkerRow, Vec<AcdEvent>), StoreError> {
-    let ck = tx
-        .prepare_cached(
-            "SELECT start_ms, event_sid, state, reason, media, checkpoint FROM segments
-             WHERE worker_sid = ?1 AND (start_ms < ?2 OR (start_ms = ?2 AND event_sid < ?3))
-             ORDER BY start_ms DESC, event_sid DESC LIMIT 1",
-        )
-        .map_err(sq)?
-        .query_row(params![worker_sid, late.event_ms, late.sid], |r| {
-            Ok((
-                r.get::<_, Millis>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })
-        .optional()
-        .map_err(sq)?;
-    let (from, derivation, head) = match ck {
-        Some((start_ms, event_sid, state, reason, media, checkpoint)) => {
-            let derivation: WorkerDerivation = serde_json::from_str(&checkpoint)?;
-            let head = Head {
-                start_ms,
-                event_sid: event_sid.clone(),
-                eff: EffectiveState {
-                    state: AgentState::parse(&state).unwrap_or(AgentState::LoggedOut),
-                    reason_code: reason,
-                    media_type: media,
-                },
-            };
-            ((start_ms, event_sid), derivation, Some(head))
-        }
-        None => (
-            (Millis::MIN, String::new()),
-            WorkerDerivation::default(),
-            None,
-        ),
-    };
-    tx.prepare_cached(
-        "DELETE FROM segments WHERE worker_sid = ?1 AND (start_ms > ?2 OR (start_ms = ?2 AND event_sid > ?3))",
-    )
-    .map_err(sq)?
-    .execute(params![worker_sid, from.0, from.1])
-    .map_err(sq)?;
-    if let Some(h) = &head {
-        tx.prepare_cached(
-            "UPDATE segments SET end_ms = NULL WHERE worker_sid = ?1 AND start_ms = ?2 AND event_sid = ?3",
-        )
-        .map_err(sq)?
-        .execute(params![worker_sid, h.start_ms, h.event_sid])
-        .map_err(sq)?;
-    }
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT sid, event_type, event_ms, resource_sid, resource_type, data FROM acd_events
-             WHERE worker_sid = ?1 AND (event_ms > ?2 OR (event_ms = ?2 AND sid > ?3))
-             ORDER BY event_ms, sid",
-        )
-        .map_err(sq)?;
-    let replay = stmt
-        .query_map(params![worker_sid, from.0, from.1], row_to_event)
-        .map_err(sq)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sq)?;
-    let last = head
-        .as_ref()
-        .map(|h| (h.start_ms, h.event_sid.clone()))
-        .unwrap_or((Millis::MIN, String::new()));
-    Ok((
-        WorkerRow {
-            derivation,
-            last,
-            head,
-            rta: old.rta,
-        },
-        replay,
-    ))
-}
-
 /// Reads a stored event back. Stored `data` was written by us; if it is unreadable the event
 /// folds with empty data rather than failing the page.
 pub(crate) fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcdEvent> {
@@ -454,181 +283,6 @@ pub(crate) fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcdEvent> 
         event_ms: r.get(2)?,
         resource_sid: r.get(3)?,
         resource_type: r.get(4)?,
-        data: serde_json::from_str::<EventData>(&data).unwrap_or_default(),
+        data: serde_json::from_str(&data).unwrap_or_default(),
     })
-}
-
-fn load_worker(tx: &Transaction<'_>, worker_sid: &str) -> Result<Option<WorkerRow>, StoreError> {
-    type Raw = (
-        String,
-        Millis,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Millis,
-        String,
-        Option<Millis>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let raw: Option<Raw> = tx
-        .prepare_cached(
-            "SELECT derivation, last_ms, last_sid, state, reason, media, state_start_ms, state_event_id,
-                    rta_ms, rta_event_id, rta_state, rta_reason, rta_media
-             FROM workers WHERE worker_sid = ?1",
-        )
-        .map_err(sq)?
-        .query_row([worker_sid], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-            ))
-        })
-        .optional()
-        .map_err(sq)?;
-    let Some((
-        der,
-        last_ms,
-        last_sid,
-        state,
-        reason,
-        media,
-        start,
-        sev,
-        rms,
-        rid,
-        rstate,
-        rreason,
-        rmedia,
-    )) = raw
-    else {
-        return Ok(None);
-    };
-    let rta = match (rms, rid, rstate) {
-        (Some(ms), Some(event_id), Some(st)) => Some(RtaMark {
-            ms,
-            event_id,
-            eff: EffectiveState {
-                state: AgentState::parse(&st).unwrap_or(AgentState::LoggedOut),
-                reason_code: rreason,
-                media_type: rmedia,
-            },
-        }),
-        _ => None,
-    };
-    Ok(Some(WorkerRow {
-        derivation: serde_json::from_str(&der)?,
-        last: (last_ms, last_sid),
-        head: Some(Head {
-            start_ms: start,
-            event_sid: sev,
-            eff: EffectiveState {
-                state: AgentState::parse(&state).unwrap_or(AgentState::LoggedOut),
-                reason_code: reason,
-                media_type: media,
-            },
-        }),
-        rta,
-    }))
-}
-
-fn save_worker(
-    tx: &Transaction<'_>,
-    worker_sid: &str,
-    ctx: &DeriveContext,
-    row: &WorkerRow,
-) -> Result<(), StoreError> {
-    let Some(head) = &row.head else {
-        return Ok(());
-    };
-    let rta = row.rta.as_ref();
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO workers
-         (worker_sid, agent_id, derivation, last_ms, last_sid, state, reason, media, state_start_ms,
-          state_event_id, rta_ms, rta_event_id, rta_state, rta_reason, rta_media)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )
-    .map_err(sq)?
-    .execute(params![
-        worker_sid,
-        row.derivation.agent_id(worker_sid, ctx),
-        serde_json::to_string(&row.derivation)?,
-        row.last.0,
-        row.last.1,
-        head.eff.state.as_str(),
-        head.eff.reason_code,
-        head.eff.media_type,
-        head.start_ms,
-        head.event_sid,
-        rta.map(|m| m.ms),
-        rta.map(|m| m.event_id.as_str()),
-        rta.map(|m| m.eff.state.as_str()),
-        rta.and_then(|m| m.eff.reason_code.as_deref()),
-        rta.and_then(|m| m.eff.media_type.as_deref()),
-    ])
-    .map_err(sq)?;
-    Ok(())
-}
-
-/// Re-derives one task from all its stored events. Returns whether a record was written.
-fn derive_one_task(
-    tx: &Transaction<'_>,
-    task_sid: &str,
-    ctx: &DeriveContext,
-) -> Result<bool, StoreError> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT sid, event_type, event_ms, resource_sid, resource_type, data FROM acd_events
-             WHERE task_sid = ?1",
-        )
-        .map_err(sq)?;
-    let events = stmt
-        .query_map([task_sid], row_to_event)
-        .map_err(sq)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sq)?;
-    let Some(d) = derive_task(&events, &ctx.media, &ctx.agent_id_mode) else {
-        return Ok(false);
-    };
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO tasks (task_sid, ended_ms, record) VALUES (?1, ?2, ?3)",
-    )
-    .map_err(sq)?
-    .execute(params![
-        d.task.task_sid,
-        d.task.ended_ms,
-        serde_json::to_string(&d.task)?
-    ])
-    .map_err(sq)?;
-    let mut ins = tx
-        .prepare_cached(
-            "INSERT OR REPLACE INTO reservations (reservation_sid, task_sid, created_ms, outcome_ms, record)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(sq)?;
-    for r in &d.reservations {
-        ins.execute(params![
-            r.reservation_sid,
-            r.task_sid,
-            r.created_ms,
-            r.outcome_ms,
-            serde_json::to_string(r)?
-        ])
-        .map_err(sq)?;
-    }
-    Ok(true)
 }

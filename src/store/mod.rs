@@ -15,6 +15,8 @@ pub mod query;
 pub mod reports;
 mod schema;
 pub mod status;
+mod tasks;
+mod workers;
 
 use crate::model::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -71,6 +73,8 @@ impl StoreError {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// What `ingest` keeps in memory between pages (dropped whenever it may be stale).
+    cache: ingest::DerivedCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -90,6 +94,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            cache: ingest::DerivedCache::default(),
         };
         store.configure()?;
         store.migrate()?;

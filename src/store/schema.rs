@@ -132,4 +132,32 @@ CREATE TABLE quarantined_events (
     ingested_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // v3: the log in time order with one index (issue 8). The key `(event_ms, sid)` de-duplicates
+    // and serves every read by time; the sid, worker and time indexes go (keyed by sid or worker,
+    // every page dirtied thousands of index pages). Tasks keep their index: a task is re-derived
+    // from its events whenever one arrives. Two indexes nothing reads go too.
+    r#"
+CREATE TABLE acd_events_v3 (
+    seq           INTEGER PRIMARY KEY,
+    sid           TEXT NOT NULL,
+    event_type    TEXT NOT NULL,
+    event_ms      INTEGER NOT NULL,
+    worker_sid    TEXT,
+    task_sid      TEXT,
+    resource_sid  TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    ingested_ms   INTEGER NOT NULL
+);
+INSERT INTO acd_events_v3
+    (sid, event_type, event_ms, worker_sid, task_sid, resource_sid, resource_type, data, ingested_ms)
+SELECT sid, event_type, event_ms, worker_sid, task_sid, resource_sid, resource_type, data, ingested_ms
+FROM acd_events ORDER BY event_ms, sid;
+DROP TABLE acd_events;
+ALTER TABLE acd_events_v3 RENAME TO acd_events;
+CREATE UNIQUE INDEX acd_events_time ON acd_events(event_ms, sid);
+CREATE INDEX acd_events_task ON acd_events(task_sid) WHERE task_sid IS NOT NULL;
+DROP INDEX reservations_task;
+DROP INDEX segments_open;
+"#,
 ];

@@ -16,8 +16,8 @@ pub(super) fn task_sid_of(e: &AcdEvent) -> Option<String> {
 }
 
 /// Sorts into the one total order, drops exact duplicates and events of other tasks.
-pub(super) fn ordered_events(events: &[AcdEvent]) -> Option<(String, Vec<&AcdEvent>)> {
-    let mut sorted: Vec<&AcdEvent> = events.iter().collect();
+pub(super) fn ordered_events<'a>(events: &[&'a AcdEvent]) -> Option<(String, Vec<&'a AcdEvent>)> {
+    let mut sorted: Vec<&AcdEvent> = events.to_vec();
     sorted.sort_by(|a, b| {
         (
             a.event_ms,
