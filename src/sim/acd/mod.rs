@@ -36,7 +36,7 @@ mod state;
 mod tables;
 mod world;
 
-pub use cli::{SimAcdCliArgs, run_cli};
+pub use cli::{SimAcdArgs, SimAcdPushArgs, run_cli};
 pub use faults::{Faults, JunkKind, MalformedKind, Outage, OutageKind};
 pub use handle::SimAcdHandle;
 pub use kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
@@ -44,7 +44,7 @@ pub use push::{PushCounters, PushDelivery, PushFaults, PushOptions};
 pub use recorder::{RequestLogEntry, SimAcdCounters};
 pub use script::{Script, ScriptError, ScriptEvent};
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::model::Millis;
 use crate::sim::listener::SwitchableListener;
 use centre::{Centre, CentreConfig};
@@ -66,8 +66,8 @@ pub enum SimMode {
     Centre,
 }
 
-/// How to start the simulator. `Default` is a 50-agent centre on `127.0.0.1:0` with the system
-/// clock; [`SimAcdOptions::scripted`] is the usual start for tests.
+/// How to start the simulator. `Default` is `sim acd` without flags (a 50-agent centre on the
+/// system clock) on `127.0.0.1:0`; [`SimAcdOptions::scripted`] is the usual start for tests.
 #[derive(Clone)]
 pub struct SimAcdOptions {
     /// Address to bind; port 0 picks a free one (see [`SimAcdHandle::base_url`]).
@@ -102,26 +102,11 @@ pub struct SimAcdOptions {
 }
 
 impl Default for SimAcdOptions {
+    /// The defaults of `sim acd`'s flags, on a free port (tests run many simulators at once).
     fn default() -> Self {
-        let seed = 1;
         SimAcdOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            mode: SimMode::Centre,
-            account_sid: sid::sid(sid::ACCOUNT, seed, 0),
-            workspace_sid: sid::sid(sid::WORKSPACE, seed, 0),
-            username: sid::sid(sid::API_KEY, seed, 0),
-            password: "sim-acd-secret".into(),
-            agents: 50,
-            queues: vec!["Support".into(), "Sales".into(), "Billing".into()],
-            seed,
-            tasks_per_hour: 600.0,
-            history: Duration::ZERO,
-            tick: Duration::from_millis(200),
-            retention: Duration::from_secs(30 * 24 * 3600),
-            faults: Faults::default(),
-            clock: Arc::new(SystemClock),
-            request_log_capacity: 100_000,
-            push: None,
+            ..SimAcdArgs::default().into_options()
         }
     }
 }

@@ -16,6 +16,7 @@ use super::render::EventWriter;
 use super::state::Shared;
 use crate::model::Millis;
 use crate::secret::Secret;
+use crate::sim::cli::{FAULTS, defaults, parse_fraction};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +45,8 @@ pub struct PushOptions {
 
 impl PushOptions {
     /// Pushing to `url` signed with `auth_token`: batches of up to 100 events, looked for every
-    /// 10 ms, one request at a time, retried for four hours.
+    /// 10 ms, one request at a time, retried as long as `--push-retry-for` says by default (as
+    /// Twilio: four hours).
     pub fn new(url: &str, auth_token: &str) -> PushOptions {
         PushOptions {
             url: url.to_string(),
@@ -52,21 +54,32 @@ impl PushOptions {
             faults: PushFaults::default(),
             max_batch: 100,
             tick: Duration::from_millis(10),
-            retry_for: Duration::from_secs(4 * 3600),
+            retry_for: super::cli::SimAcdPushArgs::default().push_retry_for,
             concurrency: 1,
         }
     }
 }
 
-/// What the push does wrong on purpose (each a fraction, 0–1).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the push does wrong on purpose (each a fraction, 0–1); also the push fault flags of
+/// `sim acd`.
+#[derive(clap::Args, Debug, Clone, PartialEq)]
 pub struct PushFaults {
-    /// Events never pushed (Twilio lost them, or gave up).
+    /// Fraction (0–1) of events never pushed (Twilio lost them, or gave up).
+    #[arg(help_heading = FAULTS, long = "push-drop-rate", value_name = "PUSH_DROP_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub drop_rate: f64,
-    /// Batches delivered a second time after their first delivery.
+    /// Fraction (0–1) of pushes delivered twice, the second time after the first delivery.
+    #[arg(help_heading = FAULTS, long = "push-duplicate-rate", value_name = "PUSH_DUPLICATE_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub duplicate_rate: f64,
-    /// Batches held back and delivered after the next one, their events in reverse order.
+    /// Fraction (0–1) of pushes held back and delivered after the next one, their events in
+    /// reverse order.
+    #[arg(help_heading = FAULTS, long = "push-reorder-rate", value_name = "PUSH_REORDER_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub reorder_rate: f64,
+}
+
+impl Default for PushFaults {
+    fn default() -> Self {
+        defaults()
+    }
 }
 
 /// One delivery attempt, as the request log shows it.

@@ -23,14 +23,14 @@ mod server;
 pub mod validate;
 
 pub use bad_answer::BadAnswer;
-pub use cli::{SimWfmCliArgs, run_cli};
+pub use cli::{SimWfmArgs, SimWfmFaultArgs, run_cli};
 pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
 pub use record::{
     ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, RequestLogEntry,
 };
 pub use validate::WireError;
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::secret::Secret;
 use crate::sim::listener::{PortSwitch, SwitchableListener};
 use auth::TokenStore;
@@ -56,11 +56,11 @@ pub struct SimWfmOptions {
     pub access_key_id: String,
     /// The only access key secret accepted. Never logged.
     pub access_key_secret: Secret,
-    /// Lifetime of access tokens issued (default 1 h).
+    /// Lifetime of access tokens issued (`--token-lifetime`).
     pub token_lifetime: Duration,
-    /// Lifetime of refresh tokens issued (default 8 h).
+    /// Lifetime of refresh tokens issued.
     pub refresh_token_lifetime: Duration,
-    /// Most agent states a non-snapshot batch may carry (default 500, as `wfm.batch_size`).
+    /// Most agent states a non-snapshot batch may carry (`--max-batch`).
     pub max_batch: usize,
     /// Judges token expiry; a `ManualClock` lets tests expire tokens without waiting.
     pub clock: SharedClock,
@@ -68,24 +68,17 @@ pub struct SimWfmOptions {
     pub listen: SocketAddr,
     /// Log every request at info and every agent state at info (else requests at debug only).
     pub verbose: bool,
-    /// Keep every accepted state in [`Recorded::states`] (default). Benchmarks that push millions
+    /// Keep every accepted state in [`Recorded::states`]. Benchmarks that push millions
     /// of states may turn it off: de-duplication and counters still work.
     pub keep_states: bool,
 }
 
 impl Default for SimWfmOptions {
+    /// The defaults of `sim wfm`'s flags, on a free port (tests run many simulators at once).
     fn default() -> Self {
         SimWfmOptions {
-            tenant_name: "tenant".to_owned(),
-            access_key_id: "key-id".to_owned(),
-            access_key_secret: Secret::new("wfm-secret"),
-            token_lifetime: Duration::from_secs(3600),
-            refresh_token_lifetime: Duration::from_secs(8 * 3600),
-            max_batch: 500,
-            clock: Arc::new(SystemClock),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            verbose: false,
-            keep_states: true,
+            ..SimWfmArgs::default().options()
         }
     }
 }
