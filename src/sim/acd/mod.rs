@@ -41,7 +41,7 @@ pub use faults::{Faults, JunkKind, MalformedKind, Outage, OutageKind};
 pub use handle::SimAcdHandle;
 pub use kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
 pub use push::{PushCounters, PushDelivery, PushFaults, PushOptions};
-pub use recorder::{RequestLogEntry, SimAcdCounters};
+pub use recorder::{AcdRequestLogEntry, SimAcdCounters};
 pub use script::{Script, ScriptError, ScriptEvent};
 
 use crate::clock::SharedClock;
@@ -49,8 +49,8 @@ use crate::model::Millis;
 use crate::sim::listener::SwitchableListener;
 use centre::{Centre, CentreConfig};
 use faults::{EventDice, FaultState};
-use recorder::Recorder;
-use state::{Shared, SimState};
+use recorder::AcdRecorder;
+use state::{SimAcdShared, SimState};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -177,10 +177,10 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
     sim_state.advance_to(now);
     // The history before the start is not pushed: a subscription starts when it is made.
     sim_state.log.set_tap(opts.push.is_some());
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SimAcdShared {
         state: RwLock::new(sim_state),
         faults: Mutex::new(FaultState::new(opts.faults.clone(), opts.seed)),
-        recorder: Mutex::new(Recorder::new(opts.request_log_capacity)),
+        recorder: Mutex::new(AcdRecorder::new(opts.request_log_capacity)),
         clock: opts.clock.clone(),
         refuse,
         base_url: format!("http://{addr}"),
@@ -212,7 +212,7 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
 }
 
 /// Keeps the centre at the clock and ends timed outages, whether or not anyone asks.
-async fn tick(shared: Arc<Shared>, every: Duration) {
+async fn tick(shared: Arc<SimAcdShared>, every: Duration) {
     let mut interval = tokio::time::interval(every.max(Duration::from_millis(1)));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -13,7 +13,7 @@
 mod cloud;
 
 use super::render::EventWriter;
-use super::state::Shared;
+use super::state::SimAcdShared;
 use crate::model::Millis;
 use crate::secret::Secret;
 use crate::sim::cli::{FAULTS, defaults, parse_fraction};
@@ -160,7 +160,7 @@ struct Batch {
 
 /// The pusher: idle while pushing is off, else every tick it sends the events that became
 /// visible. Runs for the simulator's lifetime.
-pub(crate) async fn run(shared: Arc<Shared>, seed: u64) {
+pub(crate) async fn run(shared: Arc<SimAcdShared>, seed: u64) {
     let http = reqwest::Client::builder()
         .timeout(ANSWER_WITHIN)
         .build()
@@ -233,7 +233,7 @@ fn reversed(mut batch: Batch) -> Batch {
 
 /// The options in force and the events visible now that were not pushed yet, as batches (drops
 /// applied).
-fn collect(shared: &Shared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
+fn collect(shared: &SimAcdShared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
     shared.catch_up();
     let now = shared.clock.now_ms();
     let tapped = shared.write().log.take_tapped();
@@ -280,7 +280,7 @@ fn collect(shared: &Shared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
 /// Sends one batch until it is accepted or `retry_for` has passed; then once more if
 /// `duplicate`.
 async fn deliver(
-    shared: &Shared,
+    shared: &SimAcdShared,
     http: &reqwest::Client,
     opts: &PushOptions,
     batch: &Batch,
@@ -328,7 +328,13 @@ async fn send(http: &reqwest::Client, url: &str, signature: &str, body: &[u8]) -
     Some(status)
 }
 
-fn record(shared: &Shared, batch: &Batch, status: Option<u16>, attempt: u32, duplicate: bool) {
+fn record(
+    shared: &SimAcdShared,
+    batch: &Batch,
+    status: Option<u16>,
+    attempt: u32,
+    duplicate: bool,
+) {
     let at_ms = shared.clock.now_ms();
     shared.push().record(PushDelivery {
         at_ms,

@@ -219,7 +219,7 @@ pub struct InjectedStatus {
 pub struct BeforeCall {
     /// Wait this long first.
     pub latency: Duration,
-    /// Answer this instead of handling the request.
+    /// WfmAnswer this instead of handling the request.
     pub answer: Option<InjectedStatus>,
 }
 

@@ -1,11 +1,11 @@
 //! The three data calls once authorised and parsed: agent states, reports and heartbeats are
 //! validated, meet the faults decided after validation, and are recorded.
 
-use super::answer::{Answer, CallMeta};
+use super::answer::{CallMeta, WfmAnswer};
 use super::bad_answer::BadAnswer;
 use super::faults::{AfterValidation, Endpoint, InjectedStatus};
 use super::record::{ReceivedReport, ReceivedState, ReportKind};
-use super::server::{Shared, injected_error, lock, rejected_items};
+use super::server::{SimWfmShared, injected_error, lock, rejected_items};
 use super::validate::{self, WireError};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ enum Fate {
     Garble(BadAnswer),
 }
 
-impl Shared {
+impl SimWfmShared {
     fn fate(&self, endpoint: Endpoint) -> Fate {
         match lock(&self.faults).after_validation(endpoint) {
             None => Fate::Deliver(Vec::new()),
@@ -37,38 +37,40 @@ impl Shared {
         }
     }
 
-    fn final_answer(lost: Option<u16>, errors: Vec<WireError>, summary: String) -> Answer {
+    fn final_answer(lost: Option<u16>, errors: Vec<WireError>, summary: String) -> WfmAnswer {
         match lost {
-            Some(status) => Answer::injected(
+            Some(status) => WfmAnswer::injected(
                 InjectedStatus {
                     status,
                     retry_after_sec: None,
                 },
                 &format!("after recording: {summary}"),
             ),
-            None => Answer::delivered(errors, summary),
+            None => WfmAnswer::delivered(errors, summary),
         }
     }
 
-    pub(super) fn agent_states(&self, meta: &CallMeta, key: &str, value: &Value) -> Answer {
+    pub(super) fn agent_states(&self, meta: &CallMeta, key: &str, value: &Value) -> WfmAnswer {
         let endpoint = Endpoint::AgentStates;
         let batch = match validate::agent_states(value, self.settings.max_batch) {
             Ok(batch) => batch,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "agent-states")),
+            Err(errors) => {
+                return self.commit(meta, |_| WfmAnswer::rejected(errors, "agent-states"));
+            }
         };
         let about = format!(
             "batch={} snapshot={} items={}",
             batch.batch_id, batch.is_snapshot, batch.item_count
         );
         if self.record.borrow().key_accepted(endpoint, key) {
-            return self.commit(meta, |_| Answer::duplicate_key(&about));
+            return self.commit(meta, |_| WfmAnswer::duplicate_key(&about));
         }
         let mut errors = batch.errors;
         let mut valid = batch.valid;
         let lost = match self.fate(endpoint) {
             Fate::Reject => {
                 let answer =
-                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
                 return self.commit(meta, |_| answer);
             }
             Fate::Deliver(injected) => {
@@ -103,7 +105,7 @@ impl Shared {
         self.commit(meta, move |recorder| {
             // Checked again under the lock: the same batch may have raced in on two connections.
             if recorder.key_accepted(endpoint, key) {
-                return Answer::duplicate_key(&about);
+                return WfmAnswer::duplicate_key(&about);
             }
             recorder.accept_key(endpoint, key);
             let rejected = rejected_items(&errors);
@@ -129,11 +131,13 @@ impl Shared {
         key: &str,
         kind: ReportKind,
         value: Value,
-    ) -> Answer {
+    ) -> WfmAnswer {
         let endpoint = Endpoint::Reports;
         let check = match validate::report(kind, &value) {
             Ok(check) => check,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, kind.as_str())),
+            Err(errors) => {
+                return self.commit(meta, |_| WfmAnswer::rejected(errors, kind.as_str()));
+            }
         };
         let about = format!(
             "{} start={} end={} revision={} rows={}",
@@ -144,13 +148,13 @@ impl Shared {
             check.rows
         );
         if self.record.borrow().key_accepted(endpoint, key) {
-            return self.commit(meta, |_| Answer::duplicate_key(&about));
+            return self.commit(meta, |_| WfmAnswer::duplicate_key(&about));
         }
         let mut errors = check.row_errors;
         let lost = match self.fate(endpoint) {
             Fate::Reject => {
                 let answer =
-                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
                 return self.commit(meta, |_| answer);
             }
             Fate::Deliver(injected) => {
@@ -175,7 +179,7 @@ impl Shared {
         };
         self.commit(meta, move |recorder| {
             if recorder.key_accepted(endpoint, key) {
-                return Answer::duplicate_key(&about);
+                return WfmAnswer::duplicate_key(&about);
             }
             recorder.accept_key(endpoint, key);
             let stale = recorder.record_report(report);
@@ -189,9 +193,9 @@ impl Shared {
     }
 
     /// Heartbeats are not de-duplicated by Idempotency-Key: a repeated one is harmless.
-    pub(super) fn heartbeat(&self, meta: &CallMeta, value: Value) -> Answer {
+    pub(super) fn heartbeat(&self, meta: &CallMeta, value: Value) -> WfmAnswer {
         if let Err(errors) = validate::heartbeat(&value) {
-            return self.commit(meta, |_| Answer::rejected(errors, "heartbeat"));
+            return self.commit(meta, |_| WfmAnswer::rejected(errors, "heartbeat"));
         }
         let text = |key: &str| value.get(key).map(Value::to_string).unwrap_or_default();
         let about = format!(
@@ -205,7 +209,7 @@ impl Shared {
         let (errors, lost) = match self.fate(Endpoint::Heartbeat) {
             Fate::Reject => {
                 let answer =
-                    Answer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
+                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
                 return self.commit(meta, |_| answer);
             }
             Fate::Deliver(injected) => (injected, None),

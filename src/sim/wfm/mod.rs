@@ -26,7 +26,7 @@ pub use bad_answer::BadAnswer;
 pub use cli::{SimWfmArgs, SimWfmFaultArgs, run_cli};
 pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
 pub use record::{
-    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, RequestLogEntry,
+    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, WfmRequestLogEntry,
 };
 pub use validate::WireError;
 
@@ -35,8 +35,8 @@ use crate::secret::Secret;
 use crate::sim::listener::{PortSwitch, SwitchableListener};
 use auth::TokenStore;
 use faults::FaultBook;
-use record::Recorder;
-use server::{Settings, Shared, lock};
+use record::WfmRecorder;
+use server::{Settings, SimWfmShared, lock};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -103,7 +103,7 @@ impl std::fmt::Debug for SimWfmOptions {
 pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
     let (listener, port) = SwitchableListener::bind(opts.listen)?;
     let addr = listener.addr();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SimWfmShared {
         settings: Settings {
             tenant_name: opts.tenant_name,
             access_key_id: opts.access_key_id,
@@ -118,7 +118,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
         )),
         faults: Mutex::new(FaultBook::default()),
         in_flight: Mutex::new(HashMap::new()),
-        record: watch::Sender::new(Recorder::new(opts.keep_states)),
+        record: watch::Sender::new(WfmRecorder::new(opts.keep_states)),
     });
     let (stop, stop_rx) = oneshot::channel::<()>();
     let app = server::router(Arc::clone(&shared));
@@ -147,7 +147,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
 /// A running simulator. Dropping it stops the server too; [`SimWfmHandle::shutdown`] also waits.
 pub struct SimWfmHandle {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<SimWfmShared>,
     /// Closes the port for a connection-refused outage.
     port: PortSwitch,
     stop: oneshot::Sender<()>,
@@ -234,7 +234,7 @@ impl SimWfmHandle {
     }
 
     /// A receiver that changes with every recorded change (for the CLI's live output).
-    fn changes(&self) -> watch::Receiver<Recorder> {
+    fn changes(&self) -> watch::Receiver<WfmRecorder> {
         self.shared.record.subscribe()
     }
 }
