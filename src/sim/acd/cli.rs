@@ -3,9 +3,10 @@
 //! through `SimAcdOptions::default`), and the foreground run until Ctrl-C or SIGTERM
 //! ([`run_cli`]). `cmd::sim` turns its result into an exit code.
 
-use super::{Faults, Outage, OutageKind, PushFaults, PushOptions, SimAcdOptions, SimMode, sid};
+use super::{
+    Faults, Outage, OutageKind, PushFaults, PushOptions, SimAcdOptions, SimMode, millis, sid,
+};
 use crate::clock::{Clock, SystemClock};
-use crate::model::Millis;
 use crate::secret::Secret;
 use crate::sim::cli::{FAULTS, SimRunError, defaults, parse_duration, parse_rate, parse_secret};
 use std::net::SocketAddr;
@@ -132,10 +133,6 @@ impl SimAcdPushArgs {
             ..PushOptions::new(&url, token.expose())
         })
     }
-}
-
-fn millis(d: Duration) -> Millis {
-    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// Runs the centre until Ctrl-C or SIGTERM, after printing where it listens and how to log in.

@@ -3,6 +3,7 @@
 
 use crate::model::Millis;
 use crate::sim::cli::{FAULTS, defaults, parse_duration, parse_fraction, parse_whole_seconds};
+use crate::sim::faults::OutageKind;
 use std::time::Duration;
 
 /// The faults to inject, which are also the fault flags of `sim acd` (their doc comments are its
@@ -69,14 +70,6 @@ pub struct Outage {
     /// The outage ends by itself when the simulator's clock reaches this time; `None`: until
     /// cleared through the handle.
     pub until_ms: Option<Millis>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutageKind {
-    /// Every request is answered 503.
-    ServiceUnavailable,
-    /// The listening socket is closed (connect fails) and open connections are reset.
-    ConnectionRefused,
 }
 
 /// How a malformed body is broken (`--malformed-kind`).
@@ -277,7 +270,7 @@ impl EventDice {
     pub fn configure(&mut self, faults: &Faults) {
         self.junk_rate = faults.junk_event_rate;
         self.late_rate = faults.late_event_rate;
-        self.late_by_ms = i64::try_from(faults.late_by.as_millis()).unwrap_or(i64::MAX);
+        self.late_by_ms = super::millis(faults.late_by);
     }
 
     /// `(junk, delay before visible)` for the next generated event.

@@ -36,8 +36,9 @@ mod state;
 mod tables;
 mod world;
 
+pub use crate::sim::faults::OutageKind;
 pub use cli::{SimAcdArgs, SimAcdPushArgs, run_cli};
-pub use faults::{Faults, JunkKind, MalformedKind, Outage, OutageKind};
+pub use faults::{Faults, JunkKind, MalformedKind, Outage};
 pub use handle::SimAcdHandle;
 pub use kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
 pub use push::{PushCounters, PushDelivery, PushFaults, PushOptions};
@@ -138,7 +139,8 @@ impl std::fmt::Debug for SimAcdOptions {
     }
 }
 
-fn millis(d: Duration) -> Millis {
+/// A duration in clock milliseconds (saturating: a century of history is still a number).
+pub(crate) fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 

@@ -2,13 +2,14 @@
 //! log behind one lock, the faults, the request log, the clock.
 
 use super::centre::{Centre, Out};
-use super::faults::{EventDice, FaultState, OutageKind};
+use super::faults::{EventDice, FaultState};
 use super::log::EventLog;
 use super::push::PushState;
 use super::recorder::AcdRecorder;
 use super::world::World;
 use crate::clock::SharedClock;
 use crate::model::Millis;
+use crate::sim::faults::OutageKind;
 use crate::sim::listener::PortSwitch;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

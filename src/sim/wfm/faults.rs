@@ -6,6 +6,7 @@
 //! are used up (counted faults) or cleared.
 
 use super::bad_answer::BadAnswer;
+use crate::sim::faults::OutageKind;
 use std::time::Duration;
 
 /// The endpoint groups of the wire contract (SPEC §6), as faults and the request log see them.
@@ -47,21 +48,11 @@ impl FaultScope {
     }
 }
 
-/// How the simulator is "down".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutageMode {
-    /// The server answers every request in scope with `503`.
-    ServiceUnavailable,
-    /// The listener is closed and open connections are reset: clients see "connection refused".
-    /// This mode ignores the scope (a closed port is closed for every endpoint).
-    ConnectionRefused,
-}
-
 /// What a fault does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultAction {
     /// Down until [`super::SimWfmHandle::clear_faults`].
-    Outage(OutageMode),
+    Outage(OutageKind),
     /// The next `count` calls in scope are answered `status` before any other check (auth
     /// included), with `Retry-After: <retry_after_sec>` when given.
     Status {
@@ -105,7 +96,7 @@ impl Fault {
     pub fn outage() -> Fault {
         Fault {
             scope: FaultScope::All,
-            action: FaultAction::Outage(OutageMode::ServiceUnavailable),
+            action: FaultAction::Outage(OutageKind::ServiceUnavailable),
         }
     }
 
@@ -113,7 +104,7 @@ impl Fault {
     pub fn connection_refused() -> Fault {
         Fault {
             scope: FaultScope::All,
-            action: FaultAction::Outage(OutageMode::ConnectionRefused),
+            action: FaultAction::Outage(OutageKind::ConnectionRefused),
         }
     }
 
@@ -264,7 +255,7 @@ impl FaultBook {
             .sum();
         // An outage wins and uses up nothing: counted faults wait for the service to come back.
         let down =
-            applicable().any(|f| f.action == FaultAction::Outage(OutageMode::ServiceUnavailable));
+            applicable().any(|f| f.action == FaultAction::Outage(OutageKind::ServiceUnavailable));
         let answer = if down {
             Some(InjectedStatus {
                 status: 503,

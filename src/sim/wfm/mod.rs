@@ -22,9 +22,10 @@ mod record;
 mod server;
 pub mod validate;
 
+pub use crate::sim::faults::OutageKind;
 pub use bad_answer::BadAnswer;
 pub use cli::{SimWfmArgs, SimWfmFaultArgs, run_cli};
-pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
+pub use faults::{Endpoint, Fault, FaultAction, FaultScope};
 pub use record::{
     ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, WfmRequestLogEntry,
 };
@@ -174,10 +175,10 @@ impl SimWfmHandle {
         f(&self.shared.record.borrow().recorded)
     }
 
-    /// Adds a fault. For [`OutageMode::ConnectionRefused`] it returns once the port is closed and
+    /// Adds a fault. For [`OutageKind::ConnectionRefused`] it returns once the port is closed and
     /// open connections are reset.
     pub async fn set_fault(&self, fault: Fault) {
-        if fault.action == FaultAction::Outage(OutageMode::ConnectionRefused) {
+        if fault.action == FaultAction::Outage(OutageKind::ConnectionRefused) {
             self.port.switch(true).await;
         } else {
             lock(&self.shared.faults).add(fault);
