@@ -31,6 +31,18 @@ pub enum SimRunError {
     },
 }
 
+/// `impl Default` for flag structs: the command line without flags (see [`defaults`]).
+macro_rules! default_is_no_flags {
+    ($($flags:ty),+) => {$(
+        impl Default for $flags {
+            fn default() -> Self {
+                $crate::sim::cli::defaults()
+            }
+        }
+    )+};
+}
+pub(crate) use default_is_no_flags;
+
 /// A flag struct as the command line gives it when no flag is given: every field at the default
 /// its `#[arg]` declares, or its `Default` for `#[arg(skip)]` fields. This is what the simulators'
 /// `Default` impls are made of, so tests and the command line share one set of defaults.

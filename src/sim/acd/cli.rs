@@ -8,7 +8,9 @@ use super::{
 };
 use crate::clock::{Clock, SystemClock};
 use crate::secret::Secret;
-use crate::sim::cli::{FAULTS, SimRunError, defaults, parse_duration, parse_rate, parse_secret};
+use crate::sim::cli::{
+    FAULTS, SimRunError, default_is_no_flags, parse_duration, parse_rate, parse_secret,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,17 +72,7 @@ pub struct SimAcdPushArgs {
     pub faults: PushFaults,
 }
 
-impl Default for SimAcdArgs {
-    fn default() -> Self {
-        defaults()
-    }
-}
-
-impl Default for SimAcdPushArgs {
-    fn default() -> Self {
-        defaults()
-    }
-}
+default_is_no_flags!(SimAcdArgs, SimAcdPushArgs);
 
 impl SimAcdArgs {
     /// The simulator these flags describe: a centre on the system clock. The settings no flag
@@ -169,7 +161,9 @@ pub async fn run_cli(args: SimAcdArgs) -> Result<(), SimRunError> {
     Ok(())
 }
 
+/// Ctrl-C or SIGTERM (the crate runs on Unix only, as the demo and the daemon do).
 async fn wait_for_stop() -> Result<(), SimRunError> {
+    use tokio::signal::unix::{SignalKind, signal};
     let failed = |signal| {
         move |error| SimRunError::Signal {
             sim: "sim acd",
@@ -177,19 +171,10 @@ async fn wait_for_stop() -> Result<(), SimRunError> {
             error,
         }
     };
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(failed("SIGTERM"))?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map_err(failed("Ctrl-C"))?,
-            _ = term.recv() => {}
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(failed("Ctrl-C"))
+    let mut term = signal(SignalKind::terminate()).map_err(failed("SIGTERM"))?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(failed("Ctrl-C")),
+        _ = term.recv() => Ok(()),
     }
 }
 

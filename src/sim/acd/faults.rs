@@ -2,7 +2,9 @@
 //! per-event decisions of the centre (junk data, late events), and the request log tests read.
 
 use crate::model::Millis;
-use crate::sim::cli::{FAULTS, defaults, parse_duration, parse_fraction, parse_whole_seconds};
+use crate::sim::cli::{
+    FAULTS, default_is_no_flags, parse_duration, parse_fraction, parse_whole_seconds,
+};
 use crate::sim::faults::OutageKind;
 use std::time::Duration;
 
@@ -57,11 +59,7 @@ pub struct Faults {
     pub next_page_url_override: Option<String>,
 }
 
-impl Default for Faults {
-    fn default() -> Self {
-        defaults()
-    }
-}
+default_is_no_flags!(Faults);
 
 /// An outage window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

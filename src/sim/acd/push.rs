@@ -16,7 +16,7 @@ use super::render::EventWriter;
 use super::state::SimAcdShared;
 use crate::model::Millis;
 use crate::secret::Secret;
-use crate::sim::cli::{FAULTS, defaults, parse_fraction};
+use crate::sim::cli::{FAULTS, default_is_no_flags, parse_fraction};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,11 +76,7 @@ pub struct PushFaults {
     pub reorder_rate: f64,
 }
 
-impl Default for PushFaults {
-    fn default() -> Self {
-        defaults()
-    }
-}
+default_is_no_flags!(PushFaults);
 
 /// One delivery attempt, as the request log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

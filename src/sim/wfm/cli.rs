@@ -7,7 +7,7 @@ use super::{BadAnswer, Fault, SimWfmHandle, SimWfmOptions, start};
 use crate::clock::{SystemClock, rfc3339_ms};
 use crate::secret::Secret;
 use crate::sim::cli::{
-    FAULTS, SimRunError, defaults, parse_duration, parse_fraction, parse_secret,
+    FAULTS, SimRunError, default_is_no_flags, parse_duration, parse_fraction, parse_secret,
     parse_whole_seconds,
 };
 use clap::builder::RangedU64ValueParser;
@@ -48,7 +48,7 @@ pub struct SimWfmArgs {
 /// What `sim wfm` does wrong on purpose, from the start (tests set [`Fault`]s on the handle).
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimWfmFaultArgs {
-    /// WfmAnswer the first `--fail-count` data calls with this HTTP status (401, 403, 429, 503…).
+    /// Answer the first `--fail-count` data calls with this HTTP status (401, 403, 429, 503…).
     #[arg(help_heading = FAULTS, long, value_parser = clap::value_parser!(u16).range(400..=599))]
     pub fail_status: Option<u16>,
     /// How many data calls `--fail-status` answers.
@@ -63,16 +63,16 @@ pub struct SimWfmFaultArgs {
     /// Delay before every answer (e.g. `200ms`).
     #[arg(help_heading = FAULTS, long, default_value = "0s", value_parser = parse_duration)]
     pub latency: Duration,
-    /// WfmAnswer the first N data calls `PARTIAL`, rejecting the items at `--partial-indexes`.
+    /// Answer the first N data calls `PARTIAL`, rejecting the items at `--partial-indexes`.
     #[arg(help_heading = FAULTS, long, default_value_t = 0)]
     pub partial_count: usize,
     /// Item indexes rejected by `--partial-count` answers (e.g. `0,3`).
     #[arg(help_heading = FAULTS, long, value_delimiter = ',', default_value = "0")]
     pub partial_indexes: Vec<usize>,
-    /// WfmAnswer the first N data calls `400 REJECTED`.
+    /// Answer the first N data calls `400 REJECTED`.
     #[arg(help_heading = FAULTS, long, default_value_t = 0)]
     pub reject_count: usize,
-    /// WfmAnswer the first `--bad-answer-count` data calls with a 200 that is not a delivery (nothing
+    /// Answer the first `--bad-answer-count` data calls with a 200 that is not a delivery (nothing
     /// is recorded; the connector must send again).
     #[arg(help_heading = FAULTS, long, value_enum)]
     pub bad_answer: Option<BadAnswer>,
@@ -90,17 +90,7 @@ pub struct SimWfmFaultArgs {
     pub outage_refuse: bool,
 }
 
-impl Default for SimWfmArgs {
-    fn default() -> Self {
-        defaults()
-    }
-}
-
-impl Default for SimWfmFaultArgs {
-    fn default() -> Self {
-        defaults()
-    }
-}
+default_is_no_flags!(SimWfmArgs, SimWfmFaultArgs);
 
 impl SimWfmArgs {
     /// The simulator these flags describe, on the system clock. The settings no flag reaches

@@ -92,32 +92,39 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Every request answered `503` until cleared.
-    pub fn outage() -> Fault {
+    /// A fault on every data call (agent states, reports, heartbeat), not auth.
+    fn data(action: FaultAction) -> Fault {
+        Fault {
+            scope: FaultScope::Data,
+            action,
+        }
+    }
+
+    /// A fault on every endpoint, auth included.
+    fn everywhere(action: FaultAction) -> Fault {
         Fault {
             scope: FaultScope::All,
-            action: FaultAction::Outage(OutageKind::ServiceUnavailable),
+            action,
         }
+    }
+
+    /// Every request answered `503` until cleared.
+    pub fn outage() -> Fault {
+        Fault::everywhere(FaultAction::Outage(OutageKind::ServiceUnavailable))
     }
 
     /// The port is closed (connection refused) until cleared.
     pub fn connection_refused() -> Fault {
-        Fault {
-            scope: FaultScope::All,
-            action: FaultAction::Outage(OutageKind::ConnectionRefused),
-        }
+        Fault::everywhere(FaultAction::Outage(OutageKind::ConnectionRefused))
     }
 
     /// The next `count` data calls are answered `status` (401, 403, 404, 408, 429, 500, 502, 503…).
     pub fn status(status: u16, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Status {
-                status,
-                count,
-                retry_after_sec: None,
-            },
-        }
+        Fault::data(FaultAction::Status {
+            status,
+            count,
+            retry_after_sec: None,
+        })
     }
 
     /// The next `count` data calls are answered `429` with `Retry-After: retry_after_sec`.
@@ -127,54 +134,36 @@ impl Fault {
 
     /// Each data call is answered `status` with `probability`.
     pub fn random_status(status: u16, probability: f64) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::RandomStatus {
-                status,
-                probability,
-                retry_after_sec: None,
-            },
-        }
+        Fault::data(FaultAction::RandomStatus {
+            status,
+            probability,
+            retry_after_sec: None,
+        })
     }
 
     /// The next `count` data calls are answered `PARTIAL`, rejecting the items at `indexes`.
     pub fn partial(count: usize, indexes: Vec<usize>) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Partial { count, indexes },
-        }
+        Fault::data(FaultAction::Partial { count, indexes })
     }
 
     /// The next `count` data calls are answered `400 REJECTED`.
     pub fn rejected(count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Rejected { count },
-        }
+        Fault::data(FaultAction::Rejected { count })
     }
 
     /// The next `count` data calls are recorded, then answered `status` (a lost answer).
     pub fn record_then_status(status: u16, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::RecordThenStatus { status, count },
-        }
+        Fault::data(FaultAction::RecordThenStatus { status, count })
     }
 
     /// The next `count` data calls get a `200` that is not a delivery, of this kind.
     pub fn bad_answer(kind: BadAnswer, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::BadAnswer { kind, count },
-        }
+        Fault::data(FaultAction::BadAnswer { kind, count })
     }
 
     /// Every request waits `delay` before it is handled.
     pub fn latency(delay: Duration) -> Fault {
-        Fault {
-            scope: FaultScope::All,
-            action: FaultAction::Latency(delay),
-        }
+        Fault::everywhere(FaultAction::Latency(delay))
     }
 
     /// The same fault, for other endpoints.
@@ -210,7 +199,7 @@ pub struct InjectedStatus {
 pub struct BeforeCall {
     /// Wait this long first.
     pub latency: Duration,
-    /// WfmAnswer this instead of handling the request.
+    /// Answer this instead of handling the request.
     pub answer: Option<InjectedStatus>,
 }
 

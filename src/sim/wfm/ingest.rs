@@ -2,39 +2,49 @@
 //! validated, meet the faults decided after validation, and are recorded.
 
 use super::answer::{CallMeta, WfmAnswer};
-use super::bad_answer::BadAnswer;
 use super::faults::{AfterValidation, Endpoint, InjectedStatus};
 use super::record::{ReceivedReport, ReceivedState, ReportKind};
 use super::server::{SimWfmShared, injected_error, lock, rejected_items};
 use super::validate::{self, WireError};
 use serde_json::Value;
+use std::ops::ControlFlow;
 
-/// What the after-validation faults leave of a call.
-enum Fate {
-    /// Record, answer ACCEPTED/PARTIAL with these extra errors.
-    Deliver(Vec<WireError>),
-    /// Record nothing, answer `400 REJECTED`.
-    Reject,
-    /// Record, then answer this status (the answer is "lost").
-    LoseAnswer(u16),
-    /// Record nothing, answer something that is not a delivery.
-    Garble(BadAnswer),
+/// What the after-validation faults leave of a call that is recorded.
+struct Delivery {
+    /// Items the faults reject (a PARTIAL), on top of the invalid ones.
+    injected: Vec<WireError>,
+    /// The status that replaces the answer after recording (the answer is "lost").
+    lost: Option<u16>,
 }
 
 impl SimWfmShared {
-    fn fate(&self, endpoint: Endpoint) -> Fate {
-        match lock(&self.faults).after_validation(endpoint) {
-            None => Fate::Deliver(Vec::new()),
-            Some(AfterValidation::Partial(indexes)) => Fate::Deliver(
-                indexes
-                    .into_iter()
-                    .map(|i| injected_error(Some(i)))
-                    .collect(),
-            ),
-            Some(AfterValidation::Rejected) => Fate::Reject,
-            Some(AfterValidation::RecordThenStatus(status)) => Fate::LoseAnswer(status),
-            Some(AfterValidation::BadAnswer(kind)) => Fate::Garble(kind),
-        }
+    /// The after-validation faults for a valid data call of `items` items: `Continue` to record
+    /// it, or `Break` with the answer given instead (`400 REJECTED`, or a `200` that is not a
+    /// delivery), already committed, with nothing recorded.
+    fn after_validation(
+        &self,
+        meta: &CallMeta,
+        endpoint: Endpoint,
+        items: usize,
+        about: &str,
+    ) -> ControlFlow<WfmAnswer, Delivery> {
+        let decision = lock(&self.faults).after_validation(endpoint);
+        let deliver = |injected, lost| ControlFlow::Continue(Delivery { injected, lost });
+        let answer = match decision {
+            None => return deliver(Vec::new(), None),
+            Some(AfterValidation::Partial(indexes)) => {
+                let injected = indexes.into_iter().map(|i| injected_error(Some(i)));
+                return deliver(injected.collect(), None);
+            }
+            Some(AfterValidation::RecordThenStatus(status)) => {
+                return deliver(Vec::new(), Some(status));
+            }
+            Some(AfterValidation::Rejected) => {
+                WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"))
+            }
+            Some(AfterValidation::BadAnswer(kind)) => kind.answer(items, about),
+        };
+        ControlFlow::Break(self.commit(meta, |_| answer))
     }
 
     fn final_answer(lost: Option<u16>, errors: Vec<WireError>, summary: String) -> WfmAnswer {
@@ -67,29 +77,19 @@ impl SimWfmShared {
         }
         let mut errors = batch.errors;
         let mut valid = batch.valid;
-        let lost = match self.fate(endpoint) {
-            Fate::Reject => {
-                let answer =
-                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
-                return self.commit(meta, |_| answer);
-            }
-            Fate::Deliver(injected) => {
-                // An injected index rejects that item if it is still valid.
-                for error in injected {
-                    if let Some(at) = valid.iter().position(|(i, _)| Some(*i) == error.index) {
-                        valid.remove(at);
-                        errors.push(error);
-                    }
-                }
-                errors.sort_by_key(|e| e.index);
-                None
-            }
-            Fate::LoseAnswer(status) => Some(status),
-            Fate::Garble(kind) => {
-                let answer = kind.answer(batch.item_count, &about);
-                return self.commit(meta, |_| answer);
-            }
+        let delivery = match self.after_validation(meta, endpoint, batch.item_count, &about) {
+            ControlFlow::Continue(delivery) => delivery,
+            ControlFlow::Break(answer) => return answer,
         };
+        // An injected index rejects that item if it is still valid.
+        for error in delivery.injected {
+            if let Some(at) = valid.iter().position(|(i, _)| Some(*i) == error.index) {
+                valid.remove(at);
+                errors.push(error);
+            }
+        }
+        errors.sort_by_key(|e| e.index);
+        let lost = delivery.lost;
         let states: Vec<ReceivedState> = valid.into_iter().map(|(_, state)| state).collect();
         if self.settings.verbose {
             for s in &states {
@@ -151,23 +151,13 @@ impl SimWfmShared {
             return self.commit(meta, |_| WfmAnswer::duplicate_key(&about));
         }
         let mut errors = check.row_errors;
-        let lost = match self.fate(endpoint) {
-            Fate::Reject => {
-                let answer =
-                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
-                return self.commit(meta, |_| answer);
-            }
-            Fate::Deliver(injected) => {
-                errors.extend(injected);
-                errors.sort_by_key(|e| e.index);
-                None
-            }
-            Fate::LoseAnswer(status) => Some(status),
-            Fate::Garble(kind) => {
-                let answer = kind.answer(check.rows, &about);
-                return self.commit(meta, |_| answer);
-            }
+        let delivery = match self.after_validation(meta, endpoint, check.rows, &about) {
+            ControlFlow::Continue(delivery) => delivery,
+            ControlFlow::Break(answer) => return answer,
         };
+        errors.extend(delivery.injected);
+        errors.sort_by_key(|e| e.index);
+        let lost = delivery.lost;
         let report = ReceivedReport {
             kind,
             start_date: check.start_date,
@@ -206,18 +196,12 @@ impl SimWfmShared {
             text("pendingReports"),
             text("oldestPendingSec")
         );
-        let (errors, lost) = match self.fate(Endpoint::Heartbeat) {
-            Fate::Reject => {
-                let answer =
-                    WfmAnswer::rejected(vec![injected_error(None)], &format!("(injected) {about}"));
-                return self.commit(meta, |_| answer);
-            }
-            Fate::Deliver(injected) => (injected, None),
-            Fate::LoseAnswer(status) => (Vec::new(), Some(status)),
-            Fate::Garble(kind) => {
-                let answer = kind.answer(1, &about);
-                return self.commit(meta, |_| answer);
-            }
+        let Delivery {
+            injected: errors,
+            lost,
+        } = match self.after_validation(meta, Endpoint::Heartbeat, 1, &about) {
+            ControlFlow::Continue(delivery) => delivery,
+            ControlFlow::Break(answer) => return answer,
         };
         self.commit(meta, move |recorder| {
             recorder.record_heartbeat(value);
