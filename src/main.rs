@@ -65,9 +65,9 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum SimCommand {
     /// A TaskRouter-compatible server with a synthetic contact centre.
-    Acd(cmd::sim::SimAcdArgs),
+    Acd(wfm_connector::sim::acd::SimAcdArgs),
     /// A CXone WFM server that validates and records what it receives.
-    Wfm(cmd::sim::SimWfmArgs),
+    Wfm(wfm_connector::sim::wfm::SimWfmArgs),
 }
 
 fn main() -> ExitCode {

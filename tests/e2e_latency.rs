@@ -11,18 +11,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use wfm_connector::clock::{ManualClock, parse_rfc3339_ms};
 use wfm_connector::model::Millis;
-use wfm_connector::sim::acd::{RequestLogEntry, Script};
+use wfm_connector::sim::acd::{AcdRequestLogEntry, Script};
 use wfm_connector::sim::wfm::{self, SimWfmOptions};
 
 /// The `EndDate` an Events request asked for, in milliseconds.
-fn end_date(request: &RequestLogEntry) -> Option<Millis> {
+fn end_date(request: &AcdRequestLogEntry) -> Option<Millis> {
     let url = reqwest::Url::parse(&format!("http://sim{}", request.path_and_query)).ok()?;
     let (_, value) = url.query_pairs().find(|(k, _)| k == "EndDate")?;
     parse_rfc3339_ms(&value)
 }
 
 /// The first page of the first Events poll that arrived at sim acd strictly after `after_ms`.
-fn first_poll_after(requests: &[RequestLogEntry], after_ms: Millis) -> Option<&RequestLogEntry> {
+fn first_poll_after(
+    requests: &[AcdRequestLogEntry],
+    after_ms: Millis,
+) -> Option<&AcdRequestLogEntry> {
     requests.iter().find(|r| {
         r.at_ms > after_ms
             && r.path_and_query.contains("/Events?")

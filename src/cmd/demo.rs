@@ -14,7 +14,6 @@
 mod feed;
 mod summary;
 
-use super::sim::{parse_duration, parse_rate};
 use super::{EX_IOERR, EX_OK, EX_SOFTWARE, init_logging};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LogFormat};
@@ -23,6 +22,7 @@ use crate::model::Millis;
 use crate::secret::Secret;
 use crate::shutdown::{Shutdown, ShutdownTrigger};
 use crate::sim::acd::{SimAcdHandle, SimAcdOptions};
+use crate::sim::cli::{parse_duration, parse_rate};
 use crate::sim::wfm::{SimWfmHandle, SimWfmOptions};
 use feed::{Feed, clock_now};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! accepted before; when switched back, it listens again on the same address.
 //!
 //! Both simulators serve axum through it, for their connection-refused outages (`sim acd`'s
-//! `OutageKind::ConnectionRefused`, `sim wfm`'s `OutageMode::ConnectionRefused`).
+//! `OutageKind::ConnectionRefused`, from `sim::faults`).
 //!
 //! How it works: [`SwitchableListener::bind`] returns the listener, which goes to `axum::serve`,
 //! and its [`PortSwitch`], which the simulator keeps. The switch writes what it wants into a

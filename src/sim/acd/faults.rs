@@ -2,63 +2,64 @@
 //! per-event decisions of the centre (junk data, late events), and the request log tests read.
 
 use crate::model::Millis;
+use crate::sim::cli::{
+    FAULTS, default_is_no_flags, parse_duration, parse_fraction, parse_whole_seconds,
+};
+use crate::sim::faults::OutageKind;
 use std::time::Duration;
 
-/// The faults to inject. `Faults::default()` injects none. Rates are fractions in `[0, 1]`;
-/// `*_next` fields apply to the next K requests and count down (they take precedence over rates).
-#[derive(Debug, Clone, PartialEq)]
+/// The faults to inject, which are also the fault flags of `sim acd` (their doc comments are its
+/// `--help`). `Faults::default()` injects none. Rates are fractions in `[0, 1]`; `*_next` fields
+/// apply to the next K requests and count down (they take precedence over rates); they, the outage
+/// window and the page URL override are set by tests, not flags.
+#[derive(clap::Args, Debug, Clone, PartialEq)]
 pub struct Faults {
-    /// Fraction of requests answered 500 or 503 (randomly one or the other).
+    /// Fraction (0–1) of requests answered 500 or 503 (randomly one or the other).
+    #[arg(help_heading = FAULTS, long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub error_rate: f64,
     /// The next K requests are answered 503.
+    #[arg(skip)]
     pub error_next: u32,
-    /// Fraction of requests answered 429 with `Retry-After`.
+    /// Fraction (0–1) of requests answered 429 Too Many Requests, with `Retry-After`.
+    #[arg(help_heading = FAULTS, long = "429-rate", default_value_t = 0.0, value_parser = parse_fraction)]
     pub rate_limit_rate: f64,
     /// The next K requests are answered 429 with `Retry-After`.
+    #[arg(skip)]
     pub rate_limit_next: u32,
-    /// The `Retry-After` value (seconds) of 429 answers.
-    pub retry_after_secs: u32,
-    /// Added to every answered request (after outage checks).
+    /// `Retry-After` sent with 429 answers, in whole seconds (e.g. `2s`).
+    #[arg(help_heading = FAULTS, long = "retry-after", value_name = "RETRY_AFTER", default_value = "1s", value_parser = parse_whole_seconds)]
+    pub retry_after_secs: u64,
+    /// Delay added to every answer (e.g. `200ms`), after the outage check.
+    #[arg(help_heading = FAULTS, long, default_value = "0s", value_parser = parse_duration)]
     pub latency: Duration,
-    /// Fraction of successful answers whose body is malformed.
+    /// Fraction (0–1) of successful answers whose body is malformed.
+    #[arg(help_heading = FAULTS, long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub malformed_rate: f64,
     /// The next K successful answers have a malformed body.
+    #[arg(skip)]
     pub malformed_next: u32,
-    /// How bodies are malformed.
+    /// How malformed bodies are broken.
+    #[arg(help_heading = FAULTS, long, value_enum, default_value = "truncated")]
     pub malformed_kind: MalformedKind,
-    /// Centre only: fraction of generated events whose `event_data` is junk.
+    /// Fraction (0–1) of generated events whose `event_data` is junk.
+    #[arg(help_heading = FAULTS, long = "junk-rate", value_name = "JUNK_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub junk_event_rate: f64,
-    /// Centre only: fraction of generated events that show up late...
+    /// Fraction (0–1) of generated events that show up late at the Events endpoint...
+    #[arg(help_heading = FAULTS, long = "late-rate", value_name = "LATE_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub late_event_rate: f64,
-    /// ...by this much after their `event_date`.
+    /// ...by this much after their `event_date` (e.g. `5s`).
+    #[arg(help_heading = FAULTS, long, default_value = "5s", value_parser = parse_duration)]
     pub late_by: Duration,
-    /// An outage window: every request fails until it is cleared or ends.
+    /// An outage window: every request fails until it is cleared or ends (`sim acd --outage`).
+    #[arg(skip)]
     pub outage: Option<Outage>,
     /// Every `next_page_url` is replaced by this (e.g. another host with no path), to test a
     /// client that must refuse to follow it.
+    #[arg(skip)]
     pub next_page_url_override: Option<String>,
 }
 
-impl Default for Faults {
-    fn default() -> Self {
-        Faults {
-            error_rate: 0.0,
-            error_next: 0,
-            rate_limit_rate: 0.0,
-            rate_limit_next: 0,
-            retry_after_secs: 1,
-            latency: Duration::ZERO,
-            malformed_rate: 0.0,
-            malformed_next: 0,
-            malformed_kind: MalformedKind::Truncated,
-            junk_event_rate: 0.0,
-            late_event_rate: 0.0,
-            late_by: Duration::from_secs(5),
-            outage: None,
-            next_page_url_override: None,
-        }
-    }
-}
+default_is_no_flags!(Faults);
 
 /// An outage window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,16 +70,8 @@ pub struct Outage {
     pub until_ms: Option<Millis>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutageKind {
-    /// Every request is answered 503.
-    ServiceUnavailable,
-    /// The listening socket is closed (connect fails) and open connections are reset.
-    ConnectionRefused,
-}
-
-/// How a malformed body is broken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a malformed body is broken (`--malformed-kind`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MalformedKind {
     /// The JSON is cut in the middle: not valid JSON.
     Truncated,
@@ -186,7 +179,7 @@ pub(crate) fn malform(body: Vec<u8>, kind: MalformedKind, list_key: &str) -> Vec
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RequestFault {
     Outage(OutageKind),
-    RateLimited { retry_after_secs: u32 },
+    RateLimited { retry_after_secs: u64 },
     ServerError(u16),
 }
 
@@ -275,7 +268,7 @@ impl EventDice {
     pub fn configure(&mut self, faults: &Faults) {
         self.junk_rate = faults.junk_event_rate;
         self.late_rate = faults.late_event_rate;
-        self.late_by_ms = i64::try_from(faults.late_by.as_millis()).unwrap_or(i64::MAX);
+        self.late_by_ms = super::millis(faults.late_by);
     }
 
     /// `(junk, delay before visible)` for the next generated event.

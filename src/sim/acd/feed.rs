@@ -3,8 +3,8 @@
 use super::log::{Cursor, LogKey, Window};
 use super::query::{DEFAULT_MINUTES, PageLinks, Params, meta, parse_date};
 use super::render;
-use super::server::Handled;
-use super::state::Shared;
+use super::server::{Resource, ResourceBody, ResourceError};
+use super::state::SimAcdShared;
 use super::world::{EventBody, StoredEvent, World};
 use crate::model::Millis;
 use axum::http::Uri;
@@ -100,21 +100,21 @@ fn typed_field(world: &World, event: &StoredEvent, key: &str) -> Option<String> 
     text.map(|t| t.to_string())
 }
 
-pub(crate) fn events(shared: &Shared, params: &Params, uri: &Uri, now: Millis) -> Handled {
+pub(crate) fn events(shared: &SimAcdShared, params: &Params, uri: &Uri, now: Millis) -> Resource {
     let page_size = params.page_size()?;
-    let date = |key: &str| -> Result<Option<Millis>, Option<String>> {
+    let date = |key: &str| -> Result<Option<Millis>, ResourceError> {
         match params.get(key) {
             None => Ok(None),
-            Some(text) => parse_date(text)
-                .map(Some)
-                .ok_or_else(|| Some(format!("{key} is not a valid ISO 8601 date: {text:?}"))),
+            Some(text) => parse_date(text).map(Some).ok_or_else(|| {
+                ResourceError::BadRequest(format!("{key} is not a valid ISO 8601 date: {text:?}"))
+            }),
         }
     };
     let minutes = match params.get("Minutes") {
         None => DEFAULT_MINUTES,
         Some(text) => text
             .parse::<i64>()
-            .map_err(|_| Some(format!("Invalid Minutes {text:?}")))?,
+            .map_err(|_| ResourceError::BadRequest(format!("Invalid Minutes {text:?}")))?,
     };
     let start_ms = date("StartDate")?.unwrap_or(now - minutes * 60_000);
     // Twilio's EndDate is inclusive (events on or before it); the window's end is exclusive.
@@ -122,9 +122,8 @@ pub(crate) fn events(shared: &Shared, params: &Params, uri: &Uri, now: Millis) -
     let end_ms = date("EndDate")?.unwrap_or(now).saturating_add(1);
     let cursor = match params.get("PageToken") {
         None => Cursor::First,
-        Some(token) => {
-            Cursor::from_token(token).ok_or_else(|| Some(format!("Invalid PageToken {token:?}")))?
-        }
+        Some(token) => Cursor::from_token(token)
+            .ok_or_else(|| ResourceError::BadRequest(format!("Invalid PageToken {token:?}")))?,
     };
     let filter = EventFilter::from(params);
     let window = Window {
@@ -173,5 +172,9 @@ pub(crate) fn events(shared: &Shared, params: &Params, uri: &Uri, now: Millis) -
         previous_token: previous,
     };
     let meta = meta(shared, uri, "events", &fixed, links);
-    Ok((render::list_body("events", &items, &meta), "events", served))
+    Ok(ResourceBody {
+        json: render::list_body("events", &items, &meta),
+        list_key: "events",
+        events_served: served,
+    })
 }

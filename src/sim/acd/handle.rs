@@ -3,10 +3,10 @@
 
 use super::faults::{Faults, Outage};
 use super::push::{PushCounters, PushDelivery, PushFaults, PushOptions};
-use super::recorder::{RequestLogEntry, SimAcdCounters};
+use super::recorder::{AcdRequestLogEntry, SimAcdCounters};
 use super::render;
 use super::script::{self, ScriptError, ScriptEvent};
-use super::state::{Shared, SimState};
+use super::state::{SimAcdShared, SimState};
 use crate::model::Millis;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 /// A running simulator. Dropping it stops the ticker; [`SimAcdHandle::shutdown`] also stops the
 /// server gracefully.
 pub struct SimAcdHandle {
-    shared: Arc<Shared>,
+    shared: Arc<SimAcdShared>,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -27,7 +27,7 @@ pub struct SimAcdHandle {
 
 impl SimAcdHandle {
     pub(super) fn new(
-        shared: Arc<Shared>,
+        shared: Arc<SimAcdShared>,
         addr: SocketAddr,
         stop: oneshot::Sender<()>,
         server: JoinHandle<()>,
@@ -198,7 +198,7 @@ impl SimAcdHandle {
     }
 
     /// Every recorded request, oldest first.
-    pub fn requests(&self) -> Vec<RequestLogEntry> {
+    pub fn requests(&self) -> Vec<AcdRequestLogEntry> {
         self.shared.recorder().log.iter().cloned().collect()
     }
 

@@ -36,21 +36,22 @@ mod state;
 mod tables;
 mod world;
 
-pub use cli::{SimAcdCliArgs, run_cli};
-pub use faults::{Faults, JunkKind, MalformedKind, Outage, OutageKind};
+pub use crate::sim::faults::OutageKind;
+pub use cli::{SimAcdArgs, SimAcdPushArgs, run_cli};
+pub use faults::{Faults, JunkKind, MalformedKind, Outage};
 pub use handle::SimAcdHandle;
 pub use kinds::{ReservationEventKind, TaskEventKind, TaskQueueEventKind, WorkerEventKind};
 pub use push::{PushCounters, PushDelivery, PushFaults, PushOptions};
-pub use recorder::{RequestLogEntry, SimAcdCounters};
+pub use recorder::{AcdRequestLogEntry, SimAcdCounters};
 pub use script::{Script, ScriptError, ScriptEvent};
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::model::Millis;
 use crate::sim::listener::SwitchableListener;
 use centre::{Centre, CentreConfig};
 use faults::{EventDice, FaultState};
-use recorder::Recorder;
-use state::{Shared, SimState};
+use recorder::AcdRecorder;
+use state::{SimAcdShared, SimState};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -66,8 +67,8 @@ pub enum SimMode {
     Centre,
 }
 
-/// How to start the simulator. `Default` is a 50-agent centre on `127.0.0.1:0` with the system
-/// clock; [`SimAcdOptions::scripted`] is the usual start for tests.
+/// How to start the simulator. `Default` is `sim acd` without flags (a 50-agent centre on the
+/// system clock) on `127.0.0.1:0`; [`SimAcdOptions::scripted`] is the usual start for tests.
 #[derive(Clone)]
 pub struct SimAcdOptions {
     /// Address to bind; port 0 picks a free one (see [`SimAcdHandle::base_url`]).
@@ -102,26 +103,11 @@ pub struct SimAcdOptions {
 }
 
 impl Default for SimAcdOptions {
+    /// The defaults of `sim acd`'s flags, on a free port (tests run many simulators at once).
     fn default() -> Self {
-        let seed = 1;
         SimAcdOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            mode: SimMode::Centre,
-            account_sid: sid::sid(sid::ACCOUNT, seed, 0),
-            workspace_sid: sid::sid(sid::WORKSPACE, seed, 0),
-            username: sid::sid(sid::API_KEY, seed, 0),
-            password: "sim-acd-secret".into(),
-            agents: 50,
-            queues: vec!["Support".into(), "Sales".into(), "Billing".into()],
-            seed,
-            tasks_per_hour: 600.0,
-            history: Duration::ZERO,
-            tick: Duration::from_millis(200),
-            retention: Duration::from_secs(30 * 24 * 3600),
-            faults: Faults::default(),
-            clock: Arc::new(SystemClock),
-            request_log_capacity: 100_000,
-            push: None,
+            ..SimAcdArgs::default().into_options()
         }
     }
 }
@@ -153,7 +139,8 @@ impl std::fmt::Debug for SimAcdOptions {
     }
 }
 
-fn millis(d: Duration) -> Millis {
+/// A duration in clock milliseconds (saturating: a century of history is still a number).
+pub(crate) fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
@@ -192,10 +179,10 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
     sim_state.advance_to(now);
     // The history before the start is not pushed: a subscription starts when it is made.
     sim_state.log.set_tap(opts.push.is_some());
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SimAcdShared {
         state: RwLock::new(sim_state),
         faults: Mutex::new(FaultState::new(opts.faults.clone(), opts.seed)),
-        recorder: Mutex::new(Recorder::new(opts.request_log_capacity)),
+        recorder: Mutex::new(AcdRecorder::new(opts.request_log_capacity)),
         clock: opts.clock.clone(),
         refuse,
         base_url: format!("http://{addr}"),
@@ -227,7 +214,7 @@ pub async fn start(opts: SimAcdOptions) -> std::io::Result<SimAcdHandle> {
 }
 
 /// Keeps the centre at the clock and ends timed outages, whether or not anyone asks.
-async fn tick(shared: Arc<Shared>, every: Duration) {
+async fn tick(shared: Arc<SimAcdShared>, every: Duration) {
     let mut interval = tokio::time::interval(every.max(Duration::from_millis(1)));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -13,9 +13,10 @@
 mod cloud;
 
 use super::render::EventWriter;
-use super::state::Shared;
+use super::state::SimAcdShared;
 use crate::model::Millis;
 use crate::secret::Secret;
+use crate::sim::cli::{FAULTS, default_is_no_flags, parse_fraction};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +45,8 @@ pub struct PushOptions {
 
 impl PushOptions {
     /// Pushing to `url` signed with `auth_token`: batches of up to 100 events, looked for every
-    /// 10 ms, one request at a time, retried for four hours.
+    /// 10 ms, one request at a time, retried as long as `--push-retry-for` says by default (as
+    /// Twilio: four hours).
     pub fn new(url: &str, auth_token: &str) -> PushOptions {
         PushOptions {
             url: url.to_string(),
@@ -52,22 +54,29 @@ impl PushOptions {
             faults: PushFaults::default(),
             max_batch: 100,
             tick: Duration::from_millis(10),
-            retry_for: Duration::from_secs(4 * 3600),
+            retry_for: super::cli::SimAcdPushArgs::default().push_retry_for,
             concurrency: 1,
         }
     }
 }
 
-/// What the push does wrong on purpose (each a fraction, 0–1).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the push does wrong on purpose (each a fraction, 0–1); also the push fault flags of
+/// `sim acd`.
+#[derive(clap::Args, Debug, Clone, PartialEq)]
 pub struct PushFaults {
-    /// Events never pushed (Twilio lost them, or gave up).
+    /// Fraction (0–1) of events never pushed (Twilio lost them, or gave up).
+    #[arg(help_heading = FAULTS, long = "push-drop-rate", value_name = "PUSH_DROP_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub drop_rate: f64,
-    /// Batches delivered a second time after their first delivery.
+    /// Fraction (0–1) of pushes delivered twice, the second time after the first delivery.
+    #[arg(help_heading = FAULTS, long = "push-duplicate-rate", value_name = "PUSH_DUPLICATE_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub duplicate_rate: f64,
-    /// Batches held back and delivered after the next one, their events in reverse order.
+    /// Fraction (0–1) of pushes held back and delivered after the next one, their events in
+    /// reverse order.
+    #[arg(help_heading = FAULTS, long = "push-reorder-rate", value_name = "PUSH_REORDER_RATE", default_value_t = 0.0, value_parser = parse_fraction)]
     pub reorder_rate: f64,
 }
+
+default_is_no_flags!(PushFaults);
 
 /// One delivery attempt, as the request log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +156,7 @@ struct Batch {
 
 /// The pusher: idle while pushing is off, else every tick it sends the events that became
 /// visible. Runs for the simulator's lifetime.
-pub(crate) async fn run(shared: Arc<Shared>, seed: u64) {
+pub(crate) async fn run(shared: Arc<SimAcdShared>, seed: u64) {
     let http = reqwest::Client::builder()
         .timeout(ANSWER_WITHIN)
         .build()
@@ -220,7 +229,7 @@ fn reversed(mut batch: Batch) -> Batch {
 
 /// The options in force and the events visible now that were not pushed yet, as batches (drops
 /// applied).
-fn collect(shared: &Shared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
+fn collect(shared: &SimAcdShared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
     shared.catch_up();
     let now = shared.clock.now_ms();
     let tapped = shared.write().log.take_tapped();
@@ -267,7 +276,7 @@ fn collect(shared: &Shared, seed: u64) -> (Option<PushOptions>, Vec<Batch>) {
 /// Sends one batch until it is accepted or `retry_for` has passed; then once more if
 /// `duplicate`.
 async fn deliver(
-    shared: &Shared,
+    shared: &SimAcdShared,
     http: &reqwest::Client,
     opts: &PushOptions,
     batch: &Batch,
@@ -315,7 +324,13 @@ async fn send(http: &reqwest::Client, url: &str, signature: &str, body: &[u8]) -
     Some(status)
 }
 
-fn record(shared: &Shared, batch: &Batch, status: Option<u16>, attempt: u32, duplicate: bool) {
+fn record(
+    shared: &SimAcdShared,
+    batch: &Batch,
+    status: Option<u16>,
+    attempt: u32,
+    duplicate: bool,
+) {
     let at_ms = shared.clock.now_ms();
     shared.push().record(PushDelivery {
         at_ms,

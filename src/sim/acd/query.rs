@@ -1,7 +1,8 @@
 //! Query parameters and list paging URLs, as TaskRouter's list endpoints use them.
 
 use super::render::Meta;
-use super::state::Shared;
+use super::server::ResourceError;
+use super::state::SimAcdShared;
 use crate::model::Millis;
 use axum::http::Uri;
 
@@ -21,11 +22,13 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn page_size(&self) -> Result<usize, Option<String>> {
+    pub fn page_size(&self) -> Result<usize, ResourceError> {
         match self.get("PageSize") {
             None => Ok(DEFAULT_PAGE_SIZE),
             Some(text) => match text.parse::<usize>() {
-                Ok(0) | Err(_) => Err(Some(format!("Invalid PageSize {text:?}"))),
+                Ok(0) | Err(_) => Err(ResourceError::BadRequest(format!(
+                    "Invalid PageSize {text:?}"
+                ))),
                 Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
             },
         }
@@ -88,7 +91,7 @@ pub(crate) struct PageLinks {
 /// The list URLs of a page: this one, the first, the next and the previous. `fixed` are the
 /// query parameters every page repeats (window, filters).
 pub(crate) fn meta<'a>(
-    shared: &Shared,
+    shared: &SimAcdShared,
     uri: &Uri,
     key: &'a str,
     fixed: &[(&str, String)],

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 /// One answered request, as tests read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestLogEntry {
+pub struct AcdRequestLogEntry {
     /// The simulator's clock when the request arrived.
     pub at_ms: Millis,
     pub method: String,
@@ -32,22 +32,22 @@ pub struct SimAcdCounters {
 }
 
 /// The request log (bounded: the oldest entries go first) and the counters.
-pub(crate) struct Recorder {
-    pub log: VecDeque<RequestLogEntry>,
+pub(crate) struct AcdRecorder {
+    pub log: VecDeque<AcdRequestLogEntry>,
     pub capacity: usize,
     pub counters: SimAcdCounters,
 }
 
-impl Recorder {
-    pub fn new(capacity: usize) -> Recorder {
-        Recorder {
+impl AcdRecorder {
+    pub fn new(capacity: usize) -> AcdRecorder {
+        AcdRecorder {
             log: VecDeque::new(),
             capacity,
             counters: SimAcdCounters::default(),
         }
     }
 
-    pub fn record(&mut self, entry: RequestLogEntry, events_served: usize) {
+    pub fn record(&mut self, entry: AcdRequestLogEntry, events_served: usize) {
         let c = &mut self.counters;
         c.requests += 1;
         match (entry.fault, entry.status) {

@@ -5,9 +5,9 @@
 use super::faults::{RequestFault, malform};
 use super::feed;
 use super::query::Params;
-use super::recorder::RequestLogEntry;
+use super::recorder::AcdRequestLogEntry;
 use super::render;
-use super::state::Shared;
+use super::state::SimAcdShared;
 use super::tables;
 use super::world::World;
 use crate::model::Millis;
@@ -17,12 +17,12 @@ use axum::response::{IntoResponse, Response};
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use std::sync::Arc;
 
-pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
+pub(crate) fn router(shared: Arc<SimAcdShared>) -> axum::Router {
     axum::Router::new().fallback(answer).with_state(shared)
 }
 
 /// What one request gets, before it becomes a response.
-struct Answer {
+struct AcdAnswer {
     status: StatusCode,
     body: Vec<u8>,
     headers: HeaderMap,
@@ -30,9 +30,9 @@ struct Answer {
     events_served: usize,
 }
 
-impl Answer {
-    fn json(status: StatusCode, body: Vec<u8>) -> Answer {
-        Answer {
+impl AcdAnswer {
+    fn json(status: StatusCode, body: Vec<u8>) -> AcdAnswer {
+        AcdAnswer {
             status,
             body,
             headers: HeaderMap::new(),
@@ -41,24 +41,24 @@ impl Answer {
         }
     }
 
-    fn error(status: StatusCode, code: u32, message: &str) -> Answer {
-        Answer::json(status, render::error_body(code, message, status.as_u16()))
+    fn error(status: StatusCode, code: u32, message: &str) -> AcdAnswer {
+        AcdAnswer::json(status, render::error_body(code, message, status.as_u16()))
     }
 
-    fn header(mut self, name: header::HeaderName, value: &str) -> Answer {
+    fn header(mut self, name: header::HeaderName, value: &str) -> AcdAnswer {
         if let Ok(value) = HeaderValue::from_str(value) {
             self.headers.insert(name, value);
         }
         self
     }
 
-    fn fault(mut self, name: &'static str) -> Answer {
+    fn fault(mut self, name: &'static str) -> AcdAnswer {
         self.fault = Some(name);
         self
     }
 }
 
-async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn answer(State(shared): State<Arc<SimAcdShared>>, request: Request) -> Response {
     let now = shared.clock.now_ms();
     let method = request.method().clone();
     let uri = request.uri().clone();
@@ -68,7 +68,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
         (faults.before_routing(now), faults.faults.latency)
     };
     let answer = match fault {
-        Some(RequestFault::Outage(_)) => Answer::error(
+        Some(RequestFault::Outage(_)) => AcdAnswer::error(
             StatusCode::SERVICE_UNAVAILABLE,
             20503,
             "Service Unavailable",
@@ -80,7 +80,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
             }
             match other {
                 Some(RequestFault::RateLimited { retry_after_secs }) => {
-                    Answer::error(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests")
+                    AcdAnswer::error(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests")
                         .header(header::RETRY_AFTER, &retry_after_secs.to_string())
                         .header(
                             header::HeaderName::from_static("x-rate-limit-remaining"),
@@ -91,7 +91,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 Some(RequestFault::ServerError(status)) => {
                     let status =
                         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    Answer::error(status, 20500, "An internal server error has occurred")
+                    AcdAnswer::error(status, 20500, "An internal server error has occurred")
                         .fault("server_error")
                 }
                 // TaskRouter's usage headers, as Twilio documents them for its REST responses.
@@ -108,7 +108,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
             }
         }
     };
-    let entry = RequestLogEntry {
+    let entry = AcdRequestLogEntry {
         at_ms: now,
         method: method.to_string(),
         path_and_query: uri
@@ -126,7 +126,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
     (answer.status, headers, answer.body).into_response()
 }
 
-fn authorized(shared: &Shared, authorization: Option<&HeaderValue>) -> bool {
+fn authorized(shared: &SimAcdShared, authorization: Option<&HeaderValue>) -> bool {
     let Some(encoded) = authorization
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
@@ -141,19 +141,19 @@ fn authorized(shared: &Shared, authorization: Option<&HeaderValue>) -> bool {
 }
 
 fn route(
-    shared: &Shared,
+    shared: &SimAcdShared,
     method: &Method,
     uri: &Uri,
     authorization: Option<&HeaderValue>,
     now: Millis,
-) -> Answer {
+) -> AcdAnswer {
     if !authorized(shared, authorization) {
-        return Answer::error(StatusCode::UNAUTHORIZED, 20003, "Authenticate")
+        return AcdAnswer::error(StatusCode::UNAUTHORIZED, 20003, "Authenticate")
             .header(header::WWW_AUTHENTICATE, r#"Basic realm="Twilio API""#);
     }
     let not_found = || {
         let message = format!("The requested resource {} was not found", uri.path());
-        Answer::error(StatusCode::NOT_FOUND, 20404, &message)
+        AcdAnswer::error(StatusCode::NOT_FOUND, 20404, &message)
     };
     let segments: Vec<&str> = uri.path().trim_end_matches('/').split('/').collect();
     let (workspace, resource, id) = match segments.as_slice() {
@@ -162,11 +162,11 @@ fn route(
         _ => return not_found(),
     };
     if *method != Method::GET {
-        return Answer::error(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed");
+        return AcdAnswer::error(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed");
     }
     let params = match Query::<Vec<(String, String)>>::try_from_uri(uri) {
         Ok(Query(params)) => Params(params),
-        Err(_) => return Answer::error(StatusCode::BAD_REQUEST, 20001, "Invalid query string"),
+        Err(_) => return AcdAnswer::error(StatusCode::BAD_REQUEST, 20001, "Invalid query string"),
     };
     if workspace != &*shared.read().world.workspace_sid {
         return not_found();
@@ -191,28 +191,56 @@ fn route(
         _ => return not_found(),
     };
     match answer {
-        Ok((body, list_key, events_served)) => {
+        Ok(body) => {
             let malformed = shared.faults().malformed();
             let mut answer = match malformed {
                 Some(kind) => {
-                    Answer::json(StatusCode::OK, malform(body, kind, list_key)).fault("malformed")
+                    AcdAnswer::json(StatusCode::OK, malform(body.json, kind, body.list_key))
+                        .fault("malformed")
                 }
-                None => Answer::json(StatusCode::OK, body),
+                None => AcdAnswer::json(StatusCode::OK, body.json),
             };
-            answer.events_served = events_served;
+            answer.events_served = body.events_served;
             answer
         }
-        Err(Some(bad)) => Answer::error(StatusCode::BAD_REQUEST, 20001, &bad),
-        Err(None) => not_found(),
+        Err(ResourceError::BadRequest(message)) => {
+            AcdAnswer::error(StatusCode::BAD_REQUEST, 20001, &message)
+        }
+        Err(ResourceError::NotFound) => not_found(),
     }
 }
 
-/// A successful body, its list key (for malformed bodies) and the number of events in it; or a
-/// 400 message (`Some`) or a 404 (`None`).
-pub(crate) type Handled = Result<(Vec<u8>, &'static str, usize), Option<String>>;
+/// What a resource endpoint (`feed`, `tables`, a single resource) answers: a body, or why not.
+pub(crate) type Resource = Result<ResourceBody, ResourceError>;
 
-fn single(shared: &Shared, find: impl Fn(&World, &str) -> Option<serde_json::Value>) -> Handled {
+/// A `200` body of a resource endpoint, before the faults may break it.
+pub(crate) struct ResourceBody {
+    pub json: Vec<u8>,
+    /// The key of the list in the body (`events`, `workers`…; `sid` for a single resource), which
+    /// a `WrongTypes` malformed body replaces.
+    pub list_key: &'static str,
+    /// Events in the body, for [`SimAcdCounters::events_served`](super::SimAcdCounters).
+    pub events_served: usize,
+}
+
+/// Why a resource endpoint does not answer `200`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ResourceError {
+    /// `400` with this message: a query parameter Twilio would refuse.
+    BadRequest(String),
+    /// `404`: no such resource.
+    NotFound,
+}
+
+fn single(
+    shared: &SimAcdShared,
+    find: impl Fn(&World, &str) -> Option<serde_json::Value>,
+) -> Resource {
     let state = shared.read();
-    let value = find(&state.world, &shared.base_url).ok_or(None)?;
-    Ok((serde_json::to_vec(&value).unwrap_or_default(), "sid", 0))
+    let value = find(&state.world, &shared.base_url).ok_or(ResourceError::NotFound)?;
+    Ok(ResourceBody {
+        json: serde_json::to_vec(&value).unwrap_or_default(),
+        list_key: "sid",
+        events_served: 0,
+    })
 }

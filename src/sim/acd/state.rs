@@ -2,13 +2,14 @@
 //! log behind one lock, the faults, the request log, the clock.
 
 use super::centre::{Centre, Out};
-use super::faults::{EventDice, FaultState, OutageKind};
+use super::faults::{EventDice, FaultState};
 use super::log::EventLog;
 use super::push::PushState;
-use super::recorder::Recorder;
+use super::recorder::AcdRecorder;
 use super::world::World;
 use crate::clock::SharedClock;
 use crate::model::Millis;
+use crate::sim::faults::OutageKind;
 use crate::sim::listener::PortSwitch;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -66,10 +67,10 @@ impl SimState {
     }
 }
 
-pub(crate) struct Shared {
+pub(crate) struct SimAcdShared {
     pub state: RwLock<SimState>,
     pub faults: Mutex<FaultState>,
-    pub recorder: Mutex<Recorder>,
+    pub recorder: Mutex<AcdRecorder>,
     pub clock: SharedClock,
     /// Closes the port during a `ConnectionRefused` outage.
     pub refuse: PortSwitch,
@@ -85,7 +86,7 @@ pub(crate) struct Shared {
 
 // A panic while holding a lock must not take the simulator down with poisoned locks: the state is
 // plain data that stays usable, so every lock recovers the guard.
-impl Shared {
+impl SimAcdShared {
     pub fn read(&self) -> RwLockReadGuard<'_, SimState> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -98,7 +99,7 @@ impl Shared {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn recorder(&self) -> MutexGuard<'_, Recorder> {
+    pub fn recorder(&self) -> MutexGuard<'_, AcdRecorder> {
         self.recorder.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -2,8 +2,8 @@
 
 use super::query::{PageLinks, Params, meta};
 use super::render;
-use super::server::Handled;
-use super::state::Shared;
+use super::server::{Resource, ResourceBody, ResourceError};
+use super::state::SimAcdShared;
 use axum::http::Uri;
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
 
@@ -11,7 +11,7 @@ fn offset_token(index: usize) -> String {
     format!("PT{}", BASE64_URL_SAFE_NO_PAD.encode(format!("i:{index}")))
 }
 
-fn parse_offset_token(params: &Params) -> Result<usize, Option<String>> {
+fn parse_offset_token(params: &Params) -> Result<usize, ResourceError> {
     let Some(token) = params.get("PageToken") else {
         return Ok(0);
     };
@@ -20,7 +20,7 @@ fn parse_offset_token(params: &Params) -> Result<usize, Option<String>> {
         .and_then(|t| BASE64_URL_SAFE_NO_PAD.decode(t).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
         .and_then(|text| text.strip_prefix("i:")?.parse().ok())
-        .ok_or_else(|| Some(format!("Invalid PageToken {token:?}")))
+        .ok_or_else(|| ResourceError::BadRequest(format!("Invalid PageToken {token:?}")))
 }
 
 /// One page of a table list: the rows from `start` that `keep` accepts, the start of the next
@@ -52,7 +52,7 @@ fn list_filters(params: &Params, names: &[&'static str]) -> Vec<(&'static str, S
         .collect()
 }
 
-pub(crate) fn workers(shared: &Shared, params: &Params, uri: &Uri) -> Handled {
+pub(crate) fn workers(shared: &SimAcdShared, params: &Params, uri: &Uri) -> Resource {
     let page_size = params.page_size()?;
     let start = parse_offset_token(params)?;
     let fixed = list_filters(
@@ -86,7 +86,7 @@ pub(crate) fn workers(shared: &Shared, params: &Params, uri: &Uri) -> Handled {
     table_body(shared, uri, "workers", &fixed, &list, links)
 }
 
-pub(crate) fn activities(shared: &Shared, params: &Params, uri: &Uri) -> Handled {
+pub(crate) fn activities(shared: &SimAcdShared, params: &Params, uri: &Uri) -> Resource {
     let page_size = params.page_size()?;
     let start = parse_offset_token(params)?;
     let fixed = list_filters(params, &["FriendlyName", "Available"]);
@@ -126,20 +126,24 @@ fn table_links(
 }
 
 fn table_body(
-    shared: &Shared,
+    shared: &SimAcdShared,
     uri: &Uri,
     key: &'static str,
     fixed: &[(&'static str, String)],
     list: &[serde_json::Value],
     links: PageLinks,
-) -> Handled {
+) -> Resource {
     let items = serde_json::to_vec(list).unwrap_or_else(|_| b"[]".to_vec());
     // `to_vec` wrote `[…]`; list_body adds the brackets itself.
     let inner = items
         .get(1..items.len().saturating_sub(1))
         .unwrap_or_default();
     let meta = meta(shared, uri, key, fixed, links);
-    Ok((render::list_body(key, inner, &meta), key, 0))
+    Ok(ResourceBody {
+        json: render::list_body(key, inner, &meta),
+        list_key: key,
+        events_served: 0,
+    })
 }
 
 #[cfg(test)]

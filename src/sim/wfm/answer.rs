@@ -1,8 +1,8 @@
-//! What one call looked like ([`CallMeta`]) and what the simulator answers ([`Answer`]): status,
+//! What one call looked like ([`CallMeta`]) and what the simulator answers ([`WfmAnswer`]): status,
 //! JSON body, extra headers and the one-line summary that goes to the request log.
 
 use super::faults::InjectedStatus;
-use super::record::RequestLogEntry;
+use super::record::WfmRequestLogEntry;
 use super::validate::{WireError, code};
 use crate::model::Millis;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -51,8 +51,8 @@ impl CallMeta {
         }
     }
 
-    pub fn log_entry(&self, answer: &Answer) -> RequestLogEntry {
-        RequestLogEntry {
+    pub fn log_entry(&self, answer: &WfmAnswer) -> WfmRequestLogEntry {
+        WfmRequestLogEntry {
             at: self.at,
             answered_at: Instant::now(),
             clock_ms: self.clock_ms,
@@ -85,7 +85,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// One answer, before it becomes an HTTP response.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct WfmAnswer {
     pub status: StatusCode,
     pub body: Value,
     /// Sent instead of `body` when set: bytes that need not be JSON, and their content type.
@@ -95,9 +95,9 @@ pub struct Answer {
     pub summary: String,
 }
 
-impl Answer {
-    pub fn new(status: StatusCode, body: Value, summary: String) -> Answer {
-        Answer {
+impl WfmAnswer {
+    pub fn new(status: StatusCode, body: Value, summary: String) -> WfmAnswer {
+        WfmAnswer {
             status,
             body,
             raw: None,
@@ -112,20 +112,20 @@ impl Answer {
         raw: &str,
         content_type: &'static str,
         summary: String,
-    ) -> Answer {
-        let mut answer = Answer::new(status, Value::Null, summary);
+    ) -> WfmAnswer {
+        let mut answer = WfmAnswer::new(status, Value::Null, summary);
         answer.raw = Some((raw.to_owned(), content_type));
         answer
     }
 
     /// `200 {"status":"ACCEPTED"|"PARTIAL","errors":[…]}`: PARTIAL when any item was rejected.
-    pub fn delivered(errors: Vec<WireError>, summary: String) -> Answer {
+    pub fn delivered(errors: Vec<WireError>, summary: String) -> WfmAnswer {
         let status = if errors.is_empty() {
             "ACCEPTED"
         } else {
             "PARTIAL"
         };
-        Answer::new(
+        WfmAnswer::new(
             StatusCode::OK,
             json!({ "status": status, "errors": errors }),
             format!("{status} {summary}"),
@@ -133,12 +133,12 @@ impl Answer {
     }
 
     /// `400 {"status":"REJECTED","errors":[…]}`.
-    pub fn rejected(errors: Vec<WireError>, summary: &str) -> Answer {
+    pub fn rejected(errors: Vec<WireError>, summary: &str) -> WfmAnswer {
         let first = errors
             .first()
             .map(|e| format!(" ({}: {})", e.code, e.message))
             .unwrap_or_default();
-        Answer::new(
+        WfmAnswer::new(
             StatusCode::BAD_REQUEST,
             json!({ "status": "REJECTED", "errors": errors }),
             format!("REJECTED {summary}{first}"),
@@ -146,14 +146,14 @@ impl Answer {
     }
 
     /// `409`: this Idempotency-Key was accepted before.
-    pub fn duplicate_key(summary: &str) -> Answer {
+    pub fn duplicate_key(summary: &str) -> WfmAnswer {
         let error = WireError::new(
             None,
             code::DUPLICATE_IDEMPOTENCY_KEY,
             "a call with this Idempotency-Key was already accepted".to_owned(),
             Some("Idempotency-Key".to_owned()),
         );
-        Answer::new(
+        WfmAnswer::new(
             StatusCode::CONFLICT,
             json!({ "status": "REJECTED", "errors": [error] }),
             format!("duplicate Idempotency-Key {summary}"),
@@ -161,8 +161,8 @@ impl Answer {
     }
 
     /// `401` for a data call without a valid bearer token.
-    pub fn unauthorized(why: &str) -> Answer {
-        let mut answer = Answer::new(
+    pub fn unauthorized(why: &str) -> WfmAnswer {
+        let mut answer = WfmAnswer::new(
             StatusCode::UNAUTHORIZED,
             json!({ "error": "invalid_token", "error_description": why }),
             why.to_owned(),
@@ -175,10 +175,10 @@ impl Answer {
     }
 
     /// An answer decided by a fault.
-    pub fn injected(injected: InjectedStatus, what: &str) -> Answer {
+    pub fn injected(injected: InjectedStatus, what: &str) -> WfmAnswer {
         let status =
             StatusCode::from_u16(injected.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut answer = Answer::new(
+        let mut answer = WfmAnswer::new(
             status,
             json!({ "error": format!("simulated {status}") }),
             format!("(injected) {what}"),
@@ -190,7 +190,7 @@ impl Answer {
     }
 }
 
-impl IntoResponse for Answer {
+impl IntoResponse for WfmAnswer {
     fn into_response(self) -> Response {
         let mut response = match self.raw {
             Some((raw, content_type)) => {

@@ -5,7 +5,7 @@
 //! for such a call and leaves its Idempotency-Key unused, so only a later, real acceptance stores
 //! the items.
 
-use super::answer::Answer;
+use super::answer::WfmAnswer;
 use super::server::injected_error;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -49,22 +49,22 @@ impl BadAnswer {
 
     /// The answer to a call that carried `items` items (agent states, report rows; 1 for a
     /// heartbeat). Nothing is recorded.
-    pub fn answer(self, items: usize, about: &str) -> Answer {
+    pub fn answer(self, items: usize, about: &str) -> WfmAnswer {
         let summary = format!("(injected {}) {about}", self.as_str());
         let ok = StatusCode::OK;
         match self {
-            BadAnswer::EmptyBody => Answer::raw(ok, "", "application/json", summary),
-            BadAnswer::EmptyObject => Answer::new(ok, json!({}), summary),
-            BadAnswer::NotJson => Answer::raw(
+            BadAnswer::EmptyBody => WfmAnswer::raw(ok, "", "application/json", summary),
+            BadAnswer::EmptyObject => WfmAnswer::new(ok, json!({}), summary),
+            BadAnswer::NotJson => WfmAnswer::raw(
                 ok,
                 "<html><body><h1>Service temporarily unavailable</h1></body></html>",
                 "text/html",
                 summary,
             ),
             BadAnswer::UnknownStatus => {
-                Answer::new(ok, json!({ "status": "QUEUED", "errors": [] }), summary)
+                WfmAnswer::new(ok, json!({ "status": "QUEUED", "errors": [] }), summary)
             }
-            BadAnswer::PartialOutOfRange => Answer::new(
+            BadAnswer::PartialOutOfRange => WfmAnswer::new(
                 ok,
                 json!({ "status": "PARTIAL", "errors": [injected_error(Some(items))] }),
                 summary,

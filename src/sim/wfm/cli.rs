@@ -1,97 +1,138 @@
-//! `wfm-connector sim wfm`: runs the simulator in the foreground, prints one line per request, and
-//! stops on Ctrl-C. `main.rs` builds [`SimWfmCliArgs`] from its command line.
+//! `wfm-connector sim wfm`: its command line ([`SimWfmArgs`]: each flag declared once, with its
+//! default), how the flags become [`SimWfmOptions`] (also the defaults of tests and benchmarks,
+//! through `SimWfmOptions::default`) and the faults set at start, and the foreground run: one line
+//! per request until Ctrl-C ([`run_cli`]). `cmd::sim` turns its result into an exit code.
 
 use super::{BadAnswer, Fault, SimWfmHandle, SimWfmOptions, start};
-use crate::clock::rfc3339_ms;
+use crate::clock::{SystemClock, rfc3339_ms};
 use crate::secret::Secret;
-use anyhow::{Context, bail};
-use std::net::{Ipv4Addr, SocketAddr};
+use crate::sim::cli::{
+    FAULTS, SimRunError, default_is_no_flags, parse_duration, parse_fraction, parse_secret,
+    parse_whole_seconds,
+};
+use clap::builder::RangedU64ValueParser;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The command line of `sim wfm`: where to listen, the credentials to accept, the faults to play.
-#[derive(Debug, Clone)]
-pub struct SimWfmCliArgs {
+/// `wfm-connector sim wfm`: a CXone WFM server that validates and records what it receives.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimWfmArgs {
+    /// Address to listen on (give the connector `[wfm] service_url = "http://<this>"`).
+    #[arg(long, default_value = "127.0.0.1:9480")]
     pub listen: SocketAddr,
+    /// The only tenant name accepted.
+    #[arg(long, default_value = "tenant")]
     pub tenant_name: String,
+    /// The only access key id accepted.
+    #[arg(long, default_value = "key-id")]
     pub access_key_id: String,
+    /// The only access key secret accepted.
+    #[arg(long, default_value = "wfm-secret", value_parser = parse_secret)]
     pub access_key_secret: Secret,
+    /// Lifetime of the access tokens issued (e.g. `2m` to watch refreshes).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub token_lifetime: Duration,
-    /// Most agent states per non-snapshot batch.
+    /// Most agent states accepted in one non-snapshot batch (as the connector's `wfm.batch_size`).
+    #[arg(long, default_value_t = 500, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_batch: usize,
-    /// Also log every agent state.
+    /// Log every agent state, not only one line per request.
+    #[arg(long)]
     pub verbose: bool,
-    /// Answer the first `fail_count` data calls with this status (401, 403, 404, 408, 429, 5xx).
-    pub fail_status: Option<u16>,
-    pub fail_count: usize,
-    /// `Retry-After` seconds sent with `fail_status`.
-    pub retry_after_sec: Option<u64>,
-    /// Fraction (0.0–1.0) of data calls answered `503` at random, for the whole run.
-    pub error_rate: f64,
-    /// Delay before every answer.
-    pub latency: Duration,
-    /// Answer the first `partial_count` data calls `PARTIAL`, rejecting these item indexes.
-    pub partial_indexes: Vec<usize>,
-    pub partial_count: usize,
-    /// Answer the first `reject_count` data calls `400 REJECTED`.
-    pub reject_count: usize,
-    /// Answer the first `bad_answer_count` data calls with a `200` that is not a delivery.
-    pub bad_answer: Option<BadAnswer>,
-    pub bad_answer_count: usize,
-    /// Go down every `outage_every` for `outage_duration`.
-    pub outage_every: Option<Duration>,
-    pub outage_duration: Duration,
-    /// During outages close the port (connection refused) instead of answering `503`.
-    pub outage_refuse_connections: bool,
+    // Boxed: the faults would make this the one huge variant of the CLI's command enum.
+    #[command(flatten)]
+    pub faults: Box<SimWfmFaultArgs>,
 }
 
-impl Default for SimWfmCliArgs {
-    fn default() -> Self {
-        let defaults = SimWfmOptions::default();
-        SimWfmCliArgs {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9480)),
-            tenant_name: defaults.tenant_name,
-            access_key_id: defaults.access_key_id,
-            access_key_secret: defaults.access_key_secret,
-            token_lifetime: defaults.token_lifetime,
-            max_batch: defaults.max_batch,
-            verbose: false,
-            fail_status: None,
-            fail_count: 0,
-            retry_after_sec: None,
-            error_rate: 0.0,
-            latency: Duration::ZERO,
-            partial_indexes: Vec::new(),
-            partial_count: 0,
-            reject_count: 0,
-            bad_answer: None,
-            bad_answer_count: 0,
-            outage_every: None,
-            outage_duration: Duration::from_secs(30),
-            outage_refuse_connections: false,
+/// What `sim wfm` does wrong on purpose, from the start (tests set [`Fault`]s on the handle).
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimWfmFaultArgs {
+    /// Answer the first `--fail-count` data calls with this HTTP status (401, 403, 429, 503…).
+    #[arg(help_heading = FAULTS, long, value_parser = clap::value_parser!(u16).range(400..=599))]
+    pub fail_status: Option<u16>,
+    /// How many data calls `--fail-status` answers.
+    #[arg(help_heading = FAULTS, long, default_value_t = 1, requires = "fail_status")]
+    pub fail_count: usize,
+    /// `Retry-After` sent with `--fail-status`, in whole seconds (e.g. `5s`).
+    #[arg(help_heading = FAULTS, long, value_parser = parse_whole_seconds, requires = "fail_status")]
+    pub retry_after: Option<u64>,
+    /// Fraction (0–1) of data calls answered 503 at random.
+    #[arg(help_heading = FAULTS, long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub error_rate: f64,
+    /// Delay before every answer (e.g. `200ms`).
+    #[arg(help_heading = FAULTS, long, default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+    /// Answer the first N data calls `PARTIAL`, rejecting the items at `--partial-indexes`.
+    #[arg(help_heading = FAULTS, long, default_value_t = 0)]
+    pub partial_count: usize,
+    /// Item indexes rejected by `--partial-count` answers (e.g. `0,3`).
+    #[arg(help_heading = FAULTS, long, value_delimiter = ',', default_value = "0")]
+    pub partial_indexes: Vec<usize>,
+    /// Answer the first N data calls `400 REJECTED`.
+    #[arg(help_heading = FAULTS, long, default_value_t = 0)]
+    pub reject_count: usize,
+    /// Answer the first `--bad-answer-count` data calls with a 200 that is not a delivery (nothing
+    /// is recorded; the connector must send again).
+    #[arg(help_heading = FAULTS, long, value_enum)]
+    pub bad_answer: Option<BadAnswer>,
+    /// How many data calls `--bad-answer` answers.
+    #[arg(help_heading = FAULTS, long, default_value_t = 1, requires = "bad_answer")]
+    pub bad_answer_count: usize,
+    /// Go down every so often (e.g. `5m`)...
+    #[arg(help_heading = FAULTS, long, value_parser = parse_duration)]
+    pub outage_every: Option<Duration>,
+    /// ...for this long (shorter than `--outage-every`).
+    #[arg(help_heading = FAULTS, long, default_value = "30s", value_parser = parse_duration)]
+    pub outage_duration: Duration,
+    /// During outages refuse connections instead of answering 503.
+    #[arg(help_heading = FAULTS, long)]
+    pub outage_refuse: bool,
+}
+
+default_is_no_flags!(SimWfmArgs, SimWfmFaultArgs);
+
+impl SimWfmArgs {
+    /// The simulator these flags describe, on the system clock. The settings no flag reaches
+    /// (refresh token lifetime, keeping every state) are declared here.
+    pub fn options(&self) -> SimWfmOptions {
+        SimWfmOptions {
+            tenant_name: self.tenant_name.clone(),
+            access_key_id: self.access_key_id.clone(),
+            access_key_secret: self.access_key_secret.clone(),
+            token_lifetime: self.token_lifetime,
+            refresh_token_lifetime: Duration::from_secs(8 * 3600),
+            max_batch: self.max_batch,
+            clock: Arc::new(SystemClock),
+            listen: self.listen,
+            verbose: self.verbose,
+            keep_states: true,
         }
     }
 }
 
-impl SimWfmCliArgs {
-    /// The faults set at start-up (outage windows are played by the run loop).
-    fn faults(&self) -> anyhow::Result<Vec<Fault>> {
+impl SimWfmFaultArgs {
+    /// The faults set at start-up (outage windows are played by the run loop), or a usage message
+    /// for values that make no sense (also when built in code, past the flag parsers).
+    fn faults(&self) -> Result<Vec<Fault>, SimRunError> {
         let mut faults = Vec::new();
         if let Some(status) = self.fail_status {
             if !(400..=599).contains(&status) {
-                bail!("--fail-status {status}: give an HTTP error status, 400 to 599");
+                return Err(SimRunError::Usage(format!(
+                    "--fail-status {status}: give an HTTP error status, 400 to 599"
+                )));
             }
             let mut fault = Fault::status(status, self.fail_count);
-            if let Some(secs) = self.retry_after_sec {
+            if let Some(secs) = self.retry_after {
                 fault = fault.with_retry_after(secs);
             }
             faults.push(fault);
         }
         if !(0.0..=1.0).contains(&self.error_rate) {
-            bail!(
+            return Err(SimRunError::Usage(format!(
                 "--error-rate {}: give a fraction between 0 and 1",
                 self.error_rate
-            );
+            )));
         }
         if self.error_rate > 0.0 {
             faults.push(Fault::random_status(503, self.error_rate));
@@ -116,27 +157,26 @@ impl SimWfmCliArgs {
         if let Some(every) = self.outage_every
             && (self.outage_duration.is_zero() || self.outage_duration >= every)
         {
-            bail!("outage duration must be shorter than the time between outages, and not zero");
+            return Err(SimRunError::Usage(format!(
+                "--outage-duration {} must be shorter than --outage-every {}, and not zero",
+                humantime::format_duration(self.outage_duration),
+                humantime::format_duration(every)
+            )));
         }
         Ok(faults)
     }
 }
 
 /// Runs the simulator until Ctrl-C, printing a line per request.
-pub async fn run_cli(args: SimWfmCliArgs) -> anyhow::Result<()> {
-    let faults = args.faults()?;
-    let sim = start(SimWfmOptions {
-        tenant_name: args.tenant_name.clone(),
-        access_key_id: args.access_key_id.clone(),
-        access_key_secret: args.access_key_secret.clone(),
-        token_lifetime: args.token_lifetime,
-        max_batch: args.max_batch,
-        listen: args.listen,
-        verbose: args.verbose,
-        ..SimWfmOptions::default()
-    })
-    .await
-    .with_context(|| format!("sim wfm: cannot listen on {}", args.listen))?;
+pub async fn run_cli(args: SimWfmArgs) -> Result<(), SimRunError> {
+    let faults = args.faults.faults()?;
+    let sim = start(args.options())
+        .await
+        .map_err(|error| SimRunError::Listen {
+            sim: "sim wfm",
+            addr: args.listen,
+            error,
+        })?;
     for fault in faults {
         sim.set_fault(fault).await;
     }
@@ -149,12 +189,12 @@ pub async fn run_cli(args: SimWfmCliArgs) -> anyhow::Result<()> {
 
     let mut changes = sim.changes();
     let mut printed = 0;
-    let mut outages = OutageWindows::new(&args);
+    let mut outages = OutageWindows::new(&args.faults);
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             signal = &mut ctrl_c => {
-                signal.context("sim wfm: cannot listen for Ctrl-C")?;
+                signal.map_err(|error| SimRunError::Signal { sim: "sim wfm", signal: "Ctrl-C", error })?;
                 break;
             }
             changed = changes.changed() => {
@@ -197,7 +237,7 @@ struct OutageWindows {
 }
 
 impl OutageWindows {
-    fn new(args: &SimWfmCliArgs) -> Self {
+    fn new(args: &SimWfmFaultArgs) -> Self {
         let up = args
             .outage_every
             .map(|every| every.saturating_sub(args.outage_duration))
@@ -205,7 +245,7 @@ impl OutageWindows {
         OutageWindows {
             every: args.outage_every,
             duration: args.outage_duration,
-            refuse: args.outage_refuse_connections,
+            refuse: args.outage_refuse,
             down: false,
             next: Instant::now() + up,
         }
@@ -245,17 +285,24 @@ impl OutageWindows {
 mod tests {
     use super::*;
     use crate::sim::wfm::FaultAction;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimWfmArgs,
+    }
 
     #[test]
     fn fault_knobs_become_faults() {
-        let args = SimWfmCliArgs {
+        let args = SimWfmFaultArgs {
             fail_status: Some(429),
             fail_count: 3,
-            retry_after_sec: Some(5),
+            retry_after: Some(5),
             reject_count: 1,
             bad_answer: Some(BadAnswer::EmptyObject),
             bad_answer_count: 4,
-            ..SimWfmCliArgs::default()
+            ..SimWfmFaultArgs::default()
         };
         let faults = args.faults().unwrap();
         assert_eq!(faults.len(), 3);
@@ -279,21 +326,34 @@ mod tests {
 
     #[test]
     fn nonsense_knobs_are_refused() {
-        let bad_status = SimWfmCliArgs {
+        let bad_status = SimWfmFaultArgs {
             fail_status: Some(200),
-            ..SimWfmCliArgs::default()
+            ..SimWfmFaultArgs::default()
         };
         assert!(bad_status.faults().is_err());
-        let bad_rate = SimWfmCliArgs {
+        let bad_rate = SimWfmFaultArgs {
             error_rate: 1.5,
-            ..SimWfmCliArgs::default()
+            ..SimWfmFaultArgs::default()
         };
         assert!(bad_rate.faults().is_err());
-        let endless_outage = SimWfmCliArgs {
+        let endless_outage = SimWfmFaultArgs {
             outage_every: Some(Duration::from_secs(10)),
             outage_duration: Duration::from_secs(10),
-            ..SimWfmCliArgs::default()
+            ..SimWfmFaultArgs::default()
         };
         assert!(endless_outage.faults().is_err());
+        assert!(Cli::try_parse_from(["x", "--fail-status", "200"]).is_err());
+    }
+
+    #[test]
+    fn wfm_outage_must_be_shorter_than_its_period() {
+        let cli = Cli::try_parse_from(["x", "--outage-every", "10s", "--outage-duration", "10s"])
+            .unwrap();
+        assert!(cli.args.faults.faults().is_err());
+        let cli =
+            Cli::try_parse_from(["x", "--fail-status", "429", "--retry-after", "5s"]).unwrap();
+        let args = *cli.args.faults;
+        assert_eq!((args.fail_status, args.fail_count), (Some(429), 1));
+        assert_eq!(args.retry_after, Some(5));
     }
 }

@@ -6,6 +6,7 @@
 //! are used up (counted faults) or cleared.
 
 use super::bad_answer::BadAnswer;
+use crate::sim::faults::OutageKind;
 use std::time::Duration;
 
 /// The endpoint groups of the wire contract (SPEC §6), as faults and the request log see them.
@@ -47,21 +48,11 @@ impl FaultScope {
     }
 }
 
-/// How the simulator is "down".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutageMode {
-    /// The server answers every request in scope with `503`.
-    ServiceUnavailable,
-    /// The listener is closed and open connections are reset: clients see "connection refused".
-    /// This mode ignores the scope (a closed port is closed for every endpoint).
-    ConnectionRefused,
-}
-
 /// What a fault does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultAction {
     /// Down until [`super::SimWfmHandle::clear_faults`].
-    Outage(OutageMode),
+    Outage(OutageKind),
     /// The next `count` calls in scope are answered `status` before any other check (auth
     /// included), with `Retry-After: <retry_after_sec>` when given.
     Status {
@@ -101,32 +92,39 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Every request answered `503` until cleared.
-    pub fn outage() -> Fault {
+    /// A fault on every data call (agent states, reports, heartbeat), not auth.
+    fn data(action: FaultAction) -> Fault {
+        Fault {
+            scope: FaultScope::Data,
+            action,
+        }
+    }
+
+    /// A fault on every endpoint, auth included.
+    fn everywhere(action: FaultAction) -> Fault {
         Fault {
             scope: FaultScope::All,
-            action: FaultAction::Outage(OutageMode::ServiceUnavailable),
+            action,
         }
+    }
+
+    /// Every request answered `503` until cleared.
+    pub fn outage() -> Fault {
+        Fault::everywhere(FaultAction::Outage(OutageKind::ServiceUnavailable))
     }
 
     /// The port is closed (connection refused) until cleared.
     pub fn connection_refused() -> Fault {
-        Fault {
-            scope: FaultScope::All,
-            action: FaultAction::Outage(OutageMode::ConnectionRefused),
-        }
+        Fault::everywhere(FaultAction::Outage(OutageKind::ConnectionRefused))
     }
 
     /// The next `count` data calls are answered `status` (401, 403, 404, 408, 429, 500, 502, 503…).
     pub fn status(status: u16, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Status {
-                status,
-                count,
-                retry_after_sec: None,
-            },
-        }
+        Fault::data(FaultAction::Status {
+            status,
+            count,
+            retry_after_sec: None,
+        })
     }
 
     /// The next `count` data calls are answered `429` with `Retry-After: retry_after_sec`.
@@ -136,54 +134,36 @@ impl Fault {
 
     /// Each data call is answered `status` with `probability`.
     pub fn random_status(status: u16, probability: f64) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::RandomStatus {
-                status,
-                probability,
-                retry_after_sec: None,
-            },
-        }
+        Fault::data(FaultAction::RandomStatus {
+            status,
+            probability,
+            retry_after_sec: None,
+        })
     }
 
     /// The next `count` data calls are answered `PARTIAL`, rejecting the items at `indexes`.
     pub fn partial(count: usize, indexes: Vec<usize>) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Partial { count, indexes },
-        }
+        Fault::data(FaultAction::Partial { count, indexes })
     }
 
     /// The next `count` data calls are answered `400 REJECTED`.
     pub fn rejected(count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::Rejected { count },
-        }
+        Fault::data(FaultAction::Rejected { count })
     }
 
     /// The next `count` data calls are recorded, then answered `status` (a lost answer).
     pub fn record_then_status(status: u16, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::RecordThenStatus { status, count },
-        }
+        Fault::data(FaultAction::RecordThenStatus { status, count })
     }
 
     /// The next `count` data calls get a `200` that is not a delivery, of this kind.
     pub fn bad_answer(kind: BadAnswer, count: usize) -> Fault {
-        Fault {
-            scope: FaultScope::Data,
-            action: FaultAction::BadAnswer { kind, count },
-        }
+        Fault::data(FaultAction::BadAnswer { kind, count })
     }
 
     /// Every request waits `delay` before it is handled.
     pub fn latency(delay: Duration) -> Fault {
-        Fault {
-            scope: FaultScope::All,
-            action: FaultAction::Latency(delay),
-        }
+        Fault::everywhere(FaultAction::Latency(delay))
     }
 
     /// The same fault, for other endpoints.
@@ -264,7 +244,7 @@ impl FaultBook {
             .sum();
         // An outage wins and uses up nothing: counted faults wait for the service to come back.
         let down =
-            applicable().any(|f| f.action == FaultAction::Outage(OutageMode::ServiceUnavailable));
+            applicable().any(|f| f.action == FaultAction::Outage(OutageKind::ServiceUnavailable));
         let answer = if down {
             Some(InjectedStatus {
                 status: 503,

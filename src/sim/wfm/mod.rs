@@ -22,21 +22,22 @@ mod record;
 mod server;
 pub mod validate;
 
+pub use crate::sim::faults::OutageKind;
 pub use bad_answer::BadAnswer;
-pub use cli::{SimWfmCliArgs, run_cli};
-pub use faults::{Endpoint, Fault, FaultAction, FaultScope, OutageMode};
+pub use cli::{SimWfmArgs, SimWfmFaultArgs, run_cli};
+pub use faults::{Endpoint, Fault, FaultAction, FaultScope};
 pub use record::{
-    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, RequestLogEntry,
+    ReceivedReport, ReceivedSnapshot, ReceivedState, Recorded, ReportKind, WfmRequestLogEntry,
 };
 pub use validate::WireError;
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::secret::Secret;
 use crate::sim::listener::{PortSwitch, SwitchableListener};
 use auth::TokenStore;
 use faults::FaultBook;
-use record::Recorder;
-use server::{Settings, Shared, lock};
+use record::WfmRecorder;
+use server::{Settings, SimWfmShared, lock};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -56,11 +57,11 @@ pub struct SimWfmOptions {
     pub access_key_id: String,
     /// The only access key secret accepted. Never logged.
     pub access_key_secret: Secret,
-    /// Lifetime of access tokens issued (default 1 h).
+    /// Lifetime of access tokens issued (`--token-lifetime`).
     pub token_lifetime: Duration,
-    /// Lifetime of refresh tokens issued (default 8 h).
+    /// Lifetime of refresh tokens issued.
     pub refresh_token_lifetime: Duration,
-    /// Most agent states a non-snapshot batch may carry (default 500, as `wfm.batch_size`).
+    /// Most agent states a non-snapshot batch may carry (`--max-batch`).
     pub max_batch: usize,
     /// Judges token expiry; a `ManualClock` lets tests expire tokens without waiting.
     pub clock: SharedClock,
@@ -68,24 +69,17 @@ pub struct SimWfmOptions {
     pub listen: SocketAddr,
     /// Log every request at info and every agent state at info (else requests at debug only).
     pub verbose: bool,
-    /// Keep every accepted state in [`Recorded::states`] (default). Benchmarks that push millions
+    /// Keep every accepted state in [`Recorded::states`]. Benchmarks that push millions
     /// of states may turn it off: de-duplication and counters still work.
     pub keep_states: bool,
 }
 
 impl Default for SimWfmOptions {
+    /// The defaults of `sim wfm`'s flags, on a free port (tests run many simulators at once).
     fn default() -> Self {
         SimWfmOptions {
-            tenant_name: "tenant".to_owned(),
-            access_key_id: "key-id".to_owned(),
-            access_key_secret: Secret::new("wfm-secret"),
-            token_lifetime: Duration::from_secs(3600),
-            refresh_token_lifetime: Duration::from_secs(8 * 3600),
-            max_batch: 500,
-            clock: Arc::new(SystemClock),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            verbose: false,
-            keep_states: true,
+            ..SimWfmArgs::default().options()
         }
     }
 }
@@ -110,7 +104,7 @@ impl std::fmt::Debug for SimWfmOptions {
 pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
     let (listener, port) = SwitchableListener::bind(opts.listen)?;
     let addr = listener.addr();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SimWfmShared {
         settings: Settings {
             tenant_name: opts.tenant_name,
             access_key_id: opts.access_key_id,
@@ -125,7 +119,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
         )),
         faults: Mutex::new(FaultBook::default()),
         in_flight: Mutex::new(HashMap::new()),
-        record: watch::Sender::new(Recorder::new(opts.keep_states)),
+        record: watch::Sender::new(WfmRecorder::new(opts.keep_states)),
     });
     let (stop, stop_rx) = oneshot::channel::<()>();
     let app = server::router(Arc::clone(&shared));
@@ -154,7 +148,7 @@ pub async fn start(opts: SimWfmOptions) -> std::io::Result<SimWfmHandle> {
 /// A running simulator. Dropping it stops the server too; [`SimWfmHandle::shutdown`] also waits.
 pub struct SimWfmHandle {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<SimWfmShared>,
     /// Closes the port for a connection-refused outage.
     port: PortSwitch,
     stop: oneshot::Sender<()>,
@@ -181,10 +175,10 @@ impl SimWfmHandle {
         f(&self.shared.record.borrow().recorded)
     }
 
-    /// Adds a fault. For [`OutageMode::ConnectionRefused`] it returns once the port is closed and
+    /// Adds a fault. For [`OutageKind::ConnectionRefused`] it returns once the port is closed and
     /// open connections are reset.
     pub async fn set_fault(&self, fault: Fault) {
-        if fault.action == FaultAction::Outage(OutageMode::ConnectionRefused) {
+        if fault.action == FaultAction::Outage(OutageKind::ConnectionRefused) {
             self.port.switch(true).await;
         } else {
             lock(&self.shared.faults).add(fault);
@@ -241,7 +235,7 @@ impl SimWfmHandle {
     }
 
     /// A receiver that changes with every recorded change (for the CLI's live output).
-    fn changes(&self) -> watch::Receiver<Recorder> {
+    fn changes(&self) -> watch::Receiver<WfmRecorder> {
         self.shared.record.subscribe()
     }
 }

@@ -1,6 +1,6 @@
 //! What the WFM simulator received: the record tests assert on.
 //!
-//! [`Recorded`] is the public, cloneable view. [`Recorder`] wraps it with the indexes that keep
+//! [`Recorded`] is the public, cloneable view. [`WfmRecorder`] wraps it with the indexes that keep
 //! recording O(1) per item (seen event ids, used Idempotency-Keys, current report revisions); the
 //! server keeps the recorder in a `watch` channel so that every change wakes
 //! [`super::SimWfmHandle::wait_until`].
@@ -72,7 +72,7 @@ pub struct ReceivedReport {
 
 /// One HTTP request as the simulator saw it (also the failed ones).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RequestLogEntry {
+pub struct WfmRequestLogEntry {
     /// When the request arrived (before any injected latency).
     pub at: Instant,
     /// When it was answered.
@@ -112,7 +112,7 @@ pub struct Recorded {
     pub stale_reports: usize,
     /// Accepted heartbeat bodies, as received.
     pub heartbeats: Vec<serde_json::Value>,
-    pub requests: Vec<RequestLogEntry>,
+    pub requests: Vec<WfmRequestLogEntry>,
     /// Successful `POST /auth/token`.
     pub tokens_issued: usize,
     /// Successful `POST /auth/refresh`.
@@ -142,14 +142,17 @@ impl Recorded {
     }
 
     /// The requests made to `path`, in the order they were answered.
-    pub fn requests_to<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a RequestLogEntry> {
+    pub fn requests_to<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = &'a WfmRequestLogEntry> {
         self.requests.iter().filter(move |r| r.path == path)
     }
 }
 
 /// [`Recorded`] plus the indexes that keep recording O(1) per item.
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub struct WfmRecorder {
     pub recorded: Recorded,
     keep_states: bool,
     seen_event_ids: HashSet<String>,
@@ -167,11 +170,11 @@ pub struct StatesOutcome {
     pub duplicates: usize,
 }
 
-impl Recorder {
-    pub fn new(keep_states: bool) -> Recorder {
-        Recorder {
+impl WfmRecorder {
+    pub fn new(keep_states: bool) -> WfmRecorder {
+        WfmRecorder {
             keep_states,
-            ..Recorder::default()
+            ..WfmRecorder::default()
         }
     }
 
@@ -258,7 +261,7 @@ impl Recorder {
         self.recorded.heartbeats.push(body);
     }
 
-    pub fn log_request(&mut self, entry: RequestLogEntry) {
+    pub fn log_request(&mut self, entry: WfmRequestLogEntry) {
         self.recorded.requests.push(entry);
     }
 }

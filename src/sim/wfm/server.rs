@@ -11,10 +11,10 @@
 //! Every call, whatever its answer, goes to the request log in the same `watch` update as what it
 //! recorded, so a waiter never sees one without the other.
 
-use super::answer::{Answer, CallMeta, bearer_token};
+use super::answer::{CallMeta, WfmAnswer, bearer_token};
 use super::auth::TokenStore;
 use super::faults::{Endpoint, FaultBook};
-use super::record::{Recorder, ReportKind};
+use super::record::{ReportKind, WfmRecorder};
 use super::validate::{self, WireError, code};
 use crate::clock::SharedClock;
 use crate::secret::Secret;
@@ -43,7 +43,7 @@ pub struct Settings {
 }
 
 /// Everything the handlers share.
-pub struct Shared {
+pub struct SimWfmShared {
     pub settings: Settings,
     pub clock: SharedClock,
     pub tokens: Mutex<TokenStore>,
@@ -51,7 +51,7 @@ pub struct Shared {
     /// Requests in the server now, per endpoint group.
     pub in_flight: Mutex<HashMap<Endpoint, usize>>,
     /// The record; every change notifies the waiters of `wait_until`.
-    pub record: watch::Sender<Recorder>,
+    pub record: watch::Sender<WfmRecorder>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent, so
@@ -97,9 +97,9 @@ impl Route {
 }
 
 /// The routes of the wire contract; anything else is a logged `404`.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(shared: Arc<SimWfmShared>) -> Router {
     let call = |route: Route| {
-        move |State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes| async move {
+        move |State(shared): State<Arc<SimWfmShared>>, headers: HeaderMap, body: Bytes| async move {
             shared.call(route, &headers, &body).await
         }
     };
@@ -121,7 +121,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn unknown_route(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<SimWfmShared>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -134,7 +134,7 @@ async fn unknown_route(
         body.len(),
         shared.clock.now_ms(),
     );
-    let answer = Answer::new(
+    let answer = WfmAnswer::new(
         StatusCode::NOT_FOUND,
         json!({ "error": "no such endpoint" }),
         "no such endpoint".to_owned(),
@@ -162,12 +162,12 @@ pub(super) fn rejected_items(errors: &[WireError]) -> usize {
 /// One request in the server, from arrival to answer (or to the client hanging up, when the
 /// handler is dropped): counts towards [`super::Recorded::max_concurrent`].
 struct InFlight<'a> {
-    shared: &'a Shared,
+    shared: &'a SimWfmShared,
     endpoint: Endpoint,
 }
 
 impl<'a> InFlight<'a> {
-    fn enter(shared: &'a Shared, endpoint: Endpoint) -> InFlight<'a> {
+    fn enter(shared: &'a SimWfmShared, endpoint: Endpoint) -> InFlight<'a> {
         let now = {
             let mut in_flight = lock(&shared.in_flight);
             let n = in_flight.entry(endpoint).or_insert(0);
@@ -197,7 +197,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
-impl Shared {
+impl SimWfmShared {
     async fn call(&self, route: Route, headers: &HeaderMap, body: &[u8]) -> Response {
         let meta = CallMeta::new(
             "POST",
@@ -212,7 +212,7 @@ impl Shared {
             tokio::time::sleep(before.latency).await;
         }
         let answer = match (before.answer, route) {
-            (Some(injected), _) => self.commit(&meta, |_| Answer::injected(injected, "fault")),
+            (Some(injected), _) => self.commit(&meta, |_| WfmAnswer::injected(injected, "fault")),
             (None, Route::Token) => self.token(&meta, body),
             (None, Route::Refresh) => self.refresh(&meta, body),
             (None, Route::Data(data)) => self.data_call(data, &meta, headers, body),
@@ -224,8 +224,8 @@ impl Shared {
     pub(super) fn commit(
         &self,
         meta: &CallMeta,
-        decide: impl FnOnce(&mut Recorder) -> Answer,
-    ) -> Answer {
+        decide: impl FnOnce(&mut WfmRecorder) -> WfmAnswer,
+    ) -> WfmAnswer {
         let mut answered = None;
         self.record.send_modify(|recorder| {
             let answer = decide(recorder);
@@ -234,7 +234,7 @@ impl Shared {
         });
         // send_modify runs its closure exactly once, so `answered` is always set here.
         let answer = answered.unwrap_or_else(|| {
-            Answer::new(
+            WfmAnswer::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({}),
                 "no answer".to_owned(),
@@ -249,14 +249,18 @@ impl Shared {
         answer
     }
 
-    fn token(&self, meta: &CallMeta, body: &[u8]) -> Answer {
+    fn token(&self, meta: &CallMeta, body: &[u8]) -> WfmAnswer {
         let request_value = match validate::parse_json(body) {
             Ok(value) => value,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "token request")),
+            Err(errors) => {
+                return self.commit(meta, |_| WfmAnswer::rejected(errors, "token request"));
+            }
         };
         let request = match validate::token_request(&request_value) {
             Ok(request) => request,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "token request")),
+            Err(errors) => {
+                return self.commit(meta, |_| WfmAnswer::rejected(errors, "token request"));
+            }
         };
         let settings = &self.settings;
         let wrong = if request.tenant_name != settings.tenant_name {
@@ -269,7 +273,7 @@ impl Shared {
             None
         };
         if let Some(why) = wrong {
-            let answer = Answer::new(
+            let answer = WfmAnswer::new(
                 StatusCode::UNAUTHORIZED,
                 json!({ "error": "invalid_client", "error_description": why }),
                 why.to_owned(),
@@ -279,7 +283,7 @@ impl Shared {
         let tokens = lock(&self.tokens).issue(self.clock.now_ms());
         self.commit(meta, |recorder| {
             recorder.recorded.tokens_issued += 1;
-            Answer::new(
+            WfmAnswer::new(
                 StatusCode::OK,
                 json!({
                     "access_token": tokens.access_token,
@@ -293,19 +297,19 @@ impl Shared {
         })
     }
 
-    fn refresh(&self, meta: &CallMeta, body: &[u8]) -> Answer {
+    fn refresh(&self, meta: &CallMeta, body: &[u8]) -> WfmAnswer {
         let request_value = match validate::parse_json(body) {
             Ok(value) => value,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "refresh")),
+            Err(errors) => return self.commit(meta, |_| WfmAnswer::rejected(errors, "refresh")),
         };
         let refresh_token = match validate::refresh_request(&request_value) {
             Ok(token) => token,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "refresh")),
+            Err(errors) => return self.commit(meta, |_| WfmAnswer::rejected(errors, "refresh")),
         };
         let refreshed = lock(&self.tokens).refresh(refresh_token, self.clock.now_ms());
         let Some(tokens) = refreshed else {
             let why = "unknown, used, expired or revoked refresh token";
-            let answer = Answer::new(
+            let answer = WfmAnswer::new(
                 StatusCode::UNAUTHORIZED,
                 json!({ "error": "invalid_grant", "error_description": why }),
                 why.to_owned(),
@@ -314,7 +318,7 @@ impl Shared {
         };
         self.commit(meta, |recorder| {
             recorder.recorded.refreshes += 1;
-            Answer::new(
+            WfmAnswer::new(
                 StatusCode::OK,
                 json!({
                     "token": tokens.access_token,
@@ -333,7 +337,7 @@ impl Shared {
         meta: &CallMeta,
         headers: &HeaderMap,
         body: &[u8],
-    ) -> Answer {
+    ) -> WfmAnswer {
         let token = bearer_token(headers);
         let authorised = token.is_some_and(|t| lock(&self.tokens).is_valid(t, self.clock.now_ms()));
         if !authorised {
@@ -342,7 +346,7 @@ impl Shared {
             } else {
                 "bearer token unknown, expired or revoked"
             };
-            return self.commit(meta, |_| Answer::unauthorized(why));
+            return self.commit(meta, |_| WfmAnswer::unauthorized(why));
         }
         let Some(key) = meta.idempotency_key.as_deref() else {
             let error = WireError::new(
@@ -351,11 +355,11 @@ impl Shared {
                 "every data call carries an Idempotency-Key header".to_owned(),
                 Some("Idempotency-Key".to_owned()),
             );
-            return self.commit(meta, |_| Answer::rejected(vec![error], ""));
+            return self.commit(meta, |_| WfmAnswer::rejected(vec![error], ""));
         };
         let value = match validate::parse_json(body) {
             Ok(value) => value,
-            Err(errors) => return self.commit(meta, |_| Answer::rejected(errors, "")),
+            Err(errors) => return self.commit(meta, |_| WfmAnswer::rejected(errors, "")),
         };
         match route {
             DataRoute::AgentStates => self.agent_states(meta, key, &value),
