@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wfm_connector::clock::{Clock, SystemClock};
 use wfm_connector::config::Config;
-use wfm_connector::daemon::{Shared, poller, pusher};
+use wfm_connector::daemon::{Shared, pusher};
 use wfm_connector::sim::wfm::{self, Fault, SimWfmOptions};
 use wfm_connector::store::Store;
 use wfm_connector::wfm::WfmClient;
@@ -87,9 +87,8 @@ fn main() {
         fill_states(&mut store, range, AGENTS, day_start);
         if k < snapshots {
             let at = day_start + (k as i64 + 1) * QUARTER_MS;
-            let json = poller::snapshot_json(&store).expect("snapshot json");
             store
-                .enqueue_snapshot(&format!("SNAP{at}"), &json, at)
+                .queue_snapshot(&format!("SNAP{at}"), at)
                 .expect("queue the snapshot");
         }
     }

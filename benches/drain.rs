@@ -137,7 +137,9 @@ fn write_bodies(copy: &std::path::Path, out: &std::path::Path) -> usize {
     let mut file = std::io::BufWriter::new(std::fs::File::create(out).expect("bodies file"));
     let mut n = 0;
     while let Some(batch) = store.claim_state_batch(BATCH).expect("claim") {
-        let body = pusher::state_request_body(&batch);
+        let body = wfm_connector::wfm::request::agent_states(&batch)
+            .expect("a request body")
+            .body;
         writeln!(file, "{} {body}", batch.batch_id()).expect("write a body");
         store.ack_state_batch(&batch, &[], 0).expect("ack");
         n += 1;

@@ -198,7 +198,7 @@ fn main() {
     let mut rows = (0, 0, 0);
     for _ in 0..3 {
         let t = Instant::now();
-        let bodies = wfm_connector::daemon::reports::build_interval(&store, &settings, iv)
+        let bodies = wfm_connector::report::plan::build_interval(&store, &settings, iv)
             .expect("build the interval");
         build.push(t.elapsed().as_secs_f64());
         bytes = bodies.iter().map(|(_, b)| b.len()).sum::<usize>();

@@ -7,9 +7,12 @@
 //! - [`store`] keeps everything in one SQLite file: the raw event log, the cursor, what is derived
 //!   from the log, the outboxes, dead letters. A page of events and all it derives commit together.
 //! - [`derive`] turns events into agent states, segments, tasks and reservations (pure functions).
-//! - [`report`] turns the derived log and an interval into report bodies (pure functions).
-//! - [`wfm`] delivers to CXone WFM: token, one request, response handling.
-//! - [`daemon`] wires poller, pushers, scheduler, heartbeat and shutdown; [`admin`] serves
+//! - [`report`] turns the derived log and an interval into report bodies (pure functions), and
+//!   plans which intervals are due with which revision (`report::plan`, also used by `replay`).
+//! - [`wfm`] delivers to CXone WFM: the wire types (the only code that knows the wire shape),
+//!   token, one request, response handling.
+//! - [`daemon`] wires the poller, the one delivery loop (`daemon::drain`) over both outboxes,
+//!   the report scheduler, heartbeat, housekeeping and shutdown; [`admin`] serves
 //!   `/healthz`, `/readyz`, `/metrics`.
 //! - [`sim`] holds the TaskRouter and WFM simulators and the demo, which also drive the tests.
 //!

@@ -55,25 +55,10 @@ impl RetryPolicy {
         self.builder().build()
     }
 
-    /// Runs `op` until it succeeds, fails with a non-retryable error, or tries run out.
-    /// `on_retry` sees each retryable error and the wait before the next try (for logs, metrics).
-    pub async fn run<T, E, Fut, F, N>(&self, op: F, mut on_retry: N) -> Result<T, E>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        E: RetryHint,
-        N: FnMut(&E, Duration),
-    {
-        op.retry(self.builder())
-            .sleep(tokio::time::sleep)
-            .when(|e: &E| e.is_retryable())
-            .adjust(|e: &E, d: Option<Duration>| wait_before_next_try(e.retry_after(), d))
-            .notify(|e: &E, d: Duration| on_retry(e, d))
-            .await
-    }
-
-    /// As [`RetryPolicy::run`], but a wait between tries ends early when `shutdown` trips; `op`
-    /// is expected to look at the shutdown itself and return a non-retryable error.
+    /// Runs `op` until it succeeds, fails with a non-retryable error, or tries run out; a wait
+    /// between tries ends early when `shutdown` trips (`op` is expected to look at the shutdown
+    /// itself and return a non-retryable error). `on_retry` sees each retryable error and the
+    /// wait before the next try (for logs, metrics).
     pub async fn run_until<T, E, Fut, F, N>(
         &self,
         op: F,
@@ -187,8 +172,9 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let start = tokio::time::Instant::now();
         let policy = RetryPolicy::default();
+        let (_trigger, shutdown) = crate::shutdown::channel();
         let result: Result<usize, Fail> = policy
-            .run(
+            .run_until(
                 || async {
                     let n = calls.fetch_add(1, Ordering::SeqCst);
                     if n < 30 {
@@ -201,6 +187,7 @@ mod tests {
                     }
                 },
                 |_, _| {},
+                shutdown,
             )
             .await;
         assert_eq!(result.unwrap(), 30);
@@ -213,8 +200,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn stops_at_once_on_a_non_retryable_error() {
         let calls = AtomicUsize::new(0);
+        let (_trigger, shutdown) = crate::shutdown::channel();
         let result: Result<(), Fail> = RetryPolicy::default()
-            .run(
+            .run_until(
                 || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     Err(Fail {
@@ -223,9 +211,45 @@ mod tests {
                     })
                 },
                 |_, _| {},
+                shutdown,
             )
             .await;
         assert!(result.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_cuts_the_wait_short() {
+        let calls = AtomicUsize::new(0);
+        let start = tokio::time::Instant::now();
+        let (trigger, shutdown) = crate::shutdown::channel();
+        let watching = shutdown.clone();
+        let result: Result<(), Fail> = RetryPolicy::default()
+            .run_until(
+                || async {
+                    // As the drain does: a try after the shutdown gives up at once.
+                    if watching.is_triggered() {
+                        return Err(Fail {
+                            retry_after: None,
+                            retryable: false,
+                        });
+                    }
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err(Fail {
+                        retry_after: Some(Duration::from_secs(3600)),
+                        retryable: true,
+                    })
+                },
+                // The shutdown trips while the policy waits out the server's hour.
+                |_, _| trigger.trigger(),
+                shutdown,
+            )
+            .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            start.elapsed() < Duration::from_secs(3600),
+            "waited the hour out"
+        );
     }
 }

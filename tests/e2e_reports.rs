@@ -514,7 +514,7 @@ async fn replay_requeues_a_range_with_new_revisions() {
     let settings =
         wfm_connector::report::QueueReportSettings::from_config(&cfg.reports, &cfg.queues);
     let mut seen = Vec::new();
-    let n = wfm_connector::daemon::reports::replay_range(
+    let n = wfm_connector::report::plan::replay_range(
         &mut store,
         &settings,
         15 * MIN,

@@ -14,9 +14,9 @@ use serde_json::{Map, Value, json};
 use wfm_connector::acd::dto::{
     parse_activities_page, parse_event, parse_events_page, parse_worker, parse_workers_page,
 };
-use wfm_connector::daemon::reports::{Schedule, build_interval, run_due};
 use wfm_connector::model::{AcdEvent, EventData, Interval};
 use wfm_connector::report::QueueReportSettings;
+use wfm_connector::report::plan::{Schedule, build_interval, run_due};
 use wfm_connector::store::Store;
 use wfm_connector::wfm::answer::{excerpt, judge_success};
 

@@ -7,9 +7,9 @@ mod common;
 
 use common::{activity, ctx, event, reservation};
 use proptest::prelude::*;
-use wfm_connector::daemon::reports::build_interval;
 use wfm_connector::model::{AcdEvent, Interval};
 use wfm_connector::report::QueueReportSettings;
+use wfm_connector::report::plan::build_interval;
 use wfm_connector::store::Store;
 
 const T0: i64 = 1_795_600_800_000;

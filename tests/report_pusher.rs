@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wfm_connector::clock::{SystemClock, rfc3339_ms};
 use wfm_connector::config::Config;
-use wfm_connector::daemon::{self, Shared, reports};
+use wfm_connector::daemon::{self, Shared, report_pusher};
 use wfm_connector::metrics::Metrics;
 use wfm_connector::model::Interval;
 use wfm_connector::sim::wfm::{self, Endpoint, Fault, FaultScope, SimWfmOptions};
@@ -31,14 +31,13 @@ fn interval(i: i64) -> Interval {
 /// Queues one revision of a report of interval `i`.
 fn enqueue(store: &Store, kind: &str, i: i64, revision: i64) {
     let data = if kind == "queue" { QUEUE_DATA } else { "[]" };
-    let body = reports::envelope_json(interval(i), revision, data);
     store
         .enqueue_report(
             kind,
             interval(i),
             revision,
             &format!("h{revision}"),
-            &body,
+            data,
             0,
         )
         .unwrap();
@@ -76,7 +75,12 @@ async fn drain_backlog(concurrency: usize, latency: Duration) -> wfm::Recorded {
     let store = daemon::open_store(&config).unwrap();
     let shared = Shared::new(config, Arc::new(SystemClock));
     let (trigger, shutdown) = wfm_connector::shutdown::channel();
-    let task = tokio::spawn(reports::run_pusher(shared, client, store.clone(), shutdown));
+    let task = tokio::spawn(report_pusher::run_pusher(
+        shared,
+        client,
+        store.clone(),
+        shutdown,
+    ));
     let all = sim
         .wait_until(|r| r.reports.len() >= 11, Duration::from_secs(60))
         .await;

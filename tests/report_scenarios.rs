@@ -13,9 +13,8 @@ use wfm_connector::model::{
     AcdEvent, AgentState, EventData, Interval, ReservationOutcome, ReservationRecord, Segment,
     TaskOutcome,
 };
-use wfm_connector::report::{
-    QueueReportData, QueueReportSettings, ReportEnvelope, agent_activity, queue_report,
-};
+use wfm_connector::report::{QueueReportData, QueueReportSettings, agent_activity, queue_report};
+use wfm_connector::wfm::dto::ReportRequest;
 
 // ---------------------------------------------------------------- helpers
 
@@ -743,7 +742,7 @@ fn interval_with_no_activity_sends_three_empty_arrays() {
         r#"{"queueReport":[],"agentQueueReport":[],"agentSystemPerformanceReport":[]}"#
     );
     assert_eq!(
-        serde_json::to_string(&ReportEnvelope::new(this(), 0, data)).unwrap(),
+        serde_json::to_string(&ReportRequest::new(this(), 0, data)).unwrap(),
         concat!(
             r#"{"acdType":"TWILIO","reportVersion":"1","startDate":"2026-11-20T10:15:00.000Z","#,
             r#""endDate":"2026-11-20T10:30:00.000Z","revision":0,"reportData":"#,

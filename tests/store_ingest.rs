@@ -7,6 +7,7 @@ use common::{activity, ctx, reservation};
 use proptest::prelude::*;
 use wfm_connector::model::{AcdEvent, AgentState};
 use wfm_connector::store::Store;
+use wfm_connector::wfm::dto::AgentStateItem;
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -17,10 +18,11 @@ fn open() -> (tempfile::TempDir, Store) {
 fn pending_states(store: &Store) -> Vec<serde_json::Value> {
     let batch = store.claim_state_batch(10_000).unwrap();
     match batch {
+        // Each queued state as WFM receives it.
         Some(b) => b
-            .bodies
+            .records
             .iter()
-            .map(|s| serde_json::from_str(s).unwrap())
+            .map(|r| serde_json::to_value(AgentStateItem::from(r)).unwrap())
             .collect(),
         None => Vec::new(),
     }

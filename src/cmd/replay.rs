@@ -5,8 +5,8 @@
 
 use super::{EX_IOERR, EX_OK, EX_USAGE, load_local_config};
 use crate::clock::{parse_rfc3339_ms, rfc3339_ms};
-use crate::daemon::reports::replay_range;
 use crate::report::QueueReportSettings;
+use crate::report::plan::{first_whole_interval, replay_range};
 use crate::store::Store;
 use std::path::Path;
 
@@ -69,7 +69,7 @@ pub async fn replay(
             );
             return EX_USAGE;
         };
-        let first = crate::daemon::reports::first_whole_interval(observed, interval_ms);
+        let first = first_whole_interval(observed, interval_ms);
         if to <= first {
             eprintln!(
                 "error: replay --reports refused: {} .. {} lies before observed history, which \

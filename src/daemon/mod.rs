@@ -1,18 +1,23 @@
 //! The daemon: wires the poller (ACD → buffer), the pushers (buffer → WFM), the report scheduler,
 //! the heartbeat and the admin endpoint, and stops them in order on shutdown.
 //!
-//! Each loop is its own file: [`poller`], [`pusher`], [`report_pusher`], [`heartbeat`]. They share a [`Shared`]
-//! (config, metrics, health, clock) and each opens its own connection to the buffer file. The
-//! push path ([`crate::webhook`], when `[webhook] listen` is set) writes the event log through
+//! Each loop is its own file: [`poller`] (ACD → buffer); [`drain`], the one delivery loop, over
+//! the agent-state outbox ([`pusher`]) and the report outbox ([`report_pusher`]); [`scheduler`]
+//! (runs the report plan, [`crate::report::plan`]); [`heartbeat`]; [`housekeeping`] (pruning).
+//! They share a [`Shared`] (config, metrics, health, clock) and each opens its own connection to
+//! the buffer file (heartbeat and housekeeping share one). The push path ([`crate::webhook`], when `[webhook] listen` is set) writes the event log through
 //! the poller's connection, so the two writers of the log never contend inside SQLite.
 
+pub mod backlog;
 pub mod bad_answers;
+pub mod drain;
 pub mod heartbeat;
+pub mod housekeeping;
 pub mod poller;
 pub mod pusher;
 pub mod reload;
 pub mod report_pusher;
-pub mod reports;
+pub mod scheduler;
 pub mod window;
 
 use crate::clock::SharedClock;
@@ -210,15 +215,20 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), DaemonError> 
     let beat = tokio::spawn(heartbeat::run(
         shared.clone(),
         client.clone(),
+        beat_store.clone(),
+        shutdown.clone(),
+    ));
+    let housekeeping = tokio::spawn(housekeeping::run(
+        shared.clone(),
         beat_store,
         shutdown.clone(),
     ));
-    let scheduler = tokio::spawn(reports::run_scheduler(
+    let scheduler = tokio::spawn(scheduler::run_scheduler(
         shared.clone(),
         report_store,
         shutdown.clone(),
     ));
-    let report_pusher = tokio::spawn(reports::run_pusher(
+    let report_pusher = tokio::spawn(report_pusher::run_pusher(
         shared.clone(),
         client,
         report_push_store,
@@ -228,6 +238,7 @@ pub async fn run(shared: Shared, shutdown: Shutdown) -> Result<(), DaemonError> 
         ("poller", Some(poller)),
         ("pusher", Some(pusher)),
         ("heartbeat", Some(beat)),
+        ("housekeeping", Some(housekeeping)),
         ("report scheduler", Some(scheduler)),
         ("report pusher", Some(report_pusher)),
         ("webhook", webhook),

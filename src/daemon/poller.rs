@@ -18,8 +18,6 @@ use crate::ids::stable_id;
 use crate::model::{AcdEvent, EventData, Millis};
 use crate::retry::RetryPolicy;
 use crate::shutdown::Shutdown;
-use crate::store::{Store, StoreError};
-use crate::wfm::dto::AgentStateItem;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -300,8 +298,7 @@ impl<A: AcdSource> Poller<A> {
     pub async fn queue_snapshot(&self) -> Result<(), PollError> {
         let now = self.shared.clock.now_ms();
         let queued = blocking(&self.store, move |s| {
-            let json = snapshot_json(s)?;
-            s.enqueue_snapshot(&format!("SNAP{now}"), &json, now)
+            s.queue_snapshot(&format!("SNAP{now}"), now)
         })
         .await?;
         if queued {
@@ -346,27 +343,6 @@ pub(crate) fn note_unidentified(shared: &Shared, mode: &AgentIdMode, workers: &B
             );
         }
     }
-}
-
-/// The `agentStates` array of a snapshot: every agent with a WFM id, ordered by worker sid,
-/// each item's `eventId` derived from the state's event and the worker. Written into one string
-/// as the buffer is read: at 20,000 agents the roster is never held as records or items too.
-pub fn snapshot_json(store: &Store) -> Result<String, StoreError> {
-    let mut json = String::from("[");
-    store.each_current_state(|r| {
-        if r.agent_id.is_empty() {
-            return Ok(());
-        }
-        if json.len() > 1 {
-            json.push(',');
-        }
-        let mut item = AgentStateItem::from(&r);
-        item.event_id = stable_id("S", &[&r.event_id, &r.worker_sid]);
-        json.push_str(&serde_json::to_string(&item)?);
-        Ok(())
-    })?;
-    json.push(']');
-    Ok(json)
 }
 
 /// A synthetic `worker.activity.update` when the Workers list shows an Activity change newer than

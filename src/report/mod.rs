@@ -1,12 +1,15 @@
 //! Report building: derived records (segments, tasks, reservations) + one interval → the report
-//! bodies of SPEC §5, wrapped in the §6 envelope. Pure functions, no I/O: the scheduler loads the
-//! rows, calls these, serialises, compares [`content_hash`] with what was sent, and queues the
-//! envelope for the WFM client when it changed.
+//! bodies (`reportData`) of SPEC §5. The builders are pure functions, no I/O. [`plan`] decides
+//! which intervals are due and with which revision (the first send is revision 1): it loads the
+//! rows from the buffer, calls the builders, serialises, compares [`content_hash`] with what was
+//! queued, and queues the `reportData` when it changed. The §6 envelope around it is built by
+//! [`crate::wfm::request`] when the report is sent.
 //!
 //! - [`agent_activity`] (`/reports/agent-activity`) — [`activity`]
 //! - [`queue_report`] (`/reports/queue`): `queueReport`, `agentQueueReport` — [`queue`];
 //!   `agentSystemPerformanceReport` — [`performance`]
-//! - wire rows — [`dto`]
+//! - report rows — [`dto`]
+//! - due intervals, revisions, `replay` — [`plan`]
 //!
 //! # Counting rules (what an analyst may ask at 3 a.m.)
 //!
@@ -70,6 +73,7 @@
 pub mod activity;
 pub mod dto;
 pub mod performance;
+pub mod plan;
 pub mod queue;
 
 pub use activity::{agent_activity, agent_activity_json};
@@ -78,9 +82,7 @@ pub use dto::{
 };
 pub use queue::{QueueReportSettings, queue_report};
 
-use crate::clock::rfc3339_ms;
 use crate::model::{Interval, Millis};
-use serde::{Deserialize, Serialize};
 
 /// The two interval reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,49 +92,11 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
-    /// The WFM endpoint, relative to `wfm.service_url`.
-    pub fn path(self) -> &'static str {
-        match self {
-            ReportKind::AgentActivity => "/reports/agent-activity",
-            ReportKind::Queue => "/reports/queue",
-        }
-    }
-
     /// Stable name used in ids, the store and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::AgentActivity => "agent-activity",
             ReportKind::Queue => "queue",
-        }
-    }
-}
-
-/// The §6 report envelope around a report body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportEnvelope<T> {
-    /// Always `TWILIO`.
-    pub acd_type: String,
-    /// Always `1`.
-    pub report_version: String,
-    /// Interval start, RFC 3339 UTC with milliseconds.
-    pub start_date: String,
-    /// Interval end (exclusive).
-    pub end_date: String,
-    /// 0 for the first send; +1 each time a rebuilt interval changed. WFM keeps the highest.
-    pub revision: u32,
-    pub report_data: T,
-}
-
-impl<T> ReportEnvelope<T> {
-    pub fn new(interval: Interval, revision: u32, report_data: T) -> Self {
-        ReportEnvelope {
-            acd_type: "TWILIO".to_string(),
-            report_version: "1".to_string(),
-            start_date: rfc3339_ms(interval.start_ms),
-            end_date: rfc3339_ms(interval.end_ms),
-            revision,
-            report_data,
         }
     }
 }
@@ -180,23 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn envelope_serialises_with_the_wire_names() {
-        let iv = Interval {
-            start_ms: 1_795_169_700_000,
-            end_ms: 1_795_170_600_000,
-        };
-        let env = ReportEnvelope::new(iv, 2, Vec::<AgentActivityRow>::new());
-        let json = serde_json::to_string(&env).unwrap();
-        assert_eq!(
-            json,
-            r#"{"acdType":"TWILIO","reportVersion":"1","startDate":"2026-11-20T10:15:00.000Z","endDate":"2026-11-20T10:30:00.000Z","revision":2,"reportData":[]}"#
-        );
-    }
-
-    #[test]
-    fn report_kinds_name_their_endpoints() {
-        assert_eq!(ReportKind::AgentActivity.path(), "/reports/agent-activity");
-        assert_eq!(ReportKind::Queue.path(), "/reports/queue");
+    fn report_kinds_have_stable_names() {
         assert_eq!(ReportKind::AgentActivity.as_str(), "agent-activity");
         assert_eq!(ReportKind::Queue.as_str(), "queue");
     }

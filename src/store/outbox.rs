@@ -1,20 +1,19 @@
-//! The outboxes: what waits to be delivered to WFM, in order, and what became of it.
+//! The real-time outbox: the agent states (and roster snapshots) that wait to be delivered to WFM,
+//! in order, and what became of them. It keeps rows — each state's record as columns, each
+//! snapshot's agents in `snapshot_items` — never WFM JSON: the request bodies are built from the
+//! claimed rows in [`crate::wfm::request`], and the drain ([`crate::daemon::drain`]) sends them.
 //!
 //! Agent states are claimed in sequence order, at most `batch_size` at a time; a snapshot row is
 //! always a batch of its own (WFM must see the whole roster at once to log out absent agents).
-//! Delivered rows are marked `sent_ms` and pruned after the retention; rejected items move to
-//! `dead_letters` with the error WFM gave.
+//! Delivered rows are marked `sent_ms` and pruned after the retention; rejected items are
+//! recorded in `dead_letters` with the error WFM gave, pointing at their row.
 //!
-//! Reports are claimed a few at a time ([`Store::claim_reports`]) for different intervals; the
-//! revisions of one (kind, interval) go strictly one after the other.
+//! The report outbox is in [`super::reports`].
 
-use super::reports::QueuedReport;
 use super::{Store, StoreError};
 use crate::ids::stable_id;
-use crate::model::{AgentStateRecord, Millis};
-use crate::wfm::dto::AgentStateItem;
-use rusqlite::{Transaction, params};
-use std::collections::HashSet;
+use crate::model::{AgentState, AgentStateRecord, Millis};
+use rusqlite::{Row, Transaction, params};
 
 /// What a claimed batch of the real-time outbox holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +30,9 @@ pub struct StateBatch {
     pub seqs: Vec<i64>,
     /// Each row's item id (the `eventId`, or the snapshot id).
     pub ids: Vec<String>,
-    /// The JSON of each item (states), or one JSON array (snapshot).
-    pub bodies: Vec<String>,
+    /// The agent states the request carries: one per row, or every agent of the snapshot (each
+    /// with its snapshot item id as `event_id`).
+    pub records: Vec<AgentStateRecord>,
 }
 
 impl StateBatch {
@@ -44,38 +44,27 @@ impl StateBatch {
         stable_id("B", &[first, last, &n])
     }
 
-    /// How many agent states the request carries: one per row, or every agent of a snapshot
-    /// (the indexes a PARTIAL answer may name).
+    /// How many agent states the request carries (the indexes a PARTIAL answer may name).
     pub fn item_count(&self) -> usize {
-        match self.kind {
-            StateBatchKind::States => self.ids.len(),
-            StateBatchKind::Snapshot => self
-                .bodies
-                .first()
-                .and_then(|b| serde_json::from_str::<Vec<serde::de::IgnoredAny>>(b).ok())
-                .map_or(0, |items| items.len()),
-        }
+        self.records.len()
     }
+}
 
-    /// The `agentStates` array, built from the stored item JSON without re-serialising.
-    pub fn items_json(&self) -> String {
-        match self.kind {
-            StateBatchKind::Snapshot => self.bodies.first().cloned().unwrap_or_else(|| "[]".into()),
-            StateBatchKind::States => {
-                let len = self.bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 2;
-                let mut s = String::with_capacity(len);
-                s.push('[');
-                for (i, b) in self.bodies.iter().enumerate() {
-                    if i > 0 {
-                        s.push(',');
-                    }
-                    s.push_str(b);
-                }
-                s.push(']');
-                s
-            }
-        }
-    }
+/// The record columns, in the order [`record`] reads them (after `seq, event_id, kind`).
+const RECORD_COLUMNS: &str = "worker_sid, agent_id, state, reason_code, media_type, state_start_ms";
+
+/// An agent-state record from its columns, starting at column `at` (`event_id` given apart).
+fn record(r: &Row<'_>, event_id: String, at: usize) -> rusqlite::Result<AgentStateRecord> {
+    let state: String = r.get(at + 2)?;
+    Ok(AgentStateRecord {
+        event_id,
+        worker_sid: r.get(at)?,
+        agent_id: r.get(at + 1)?,
+        state: AgentState::parse(&state).unwrap_or(AgentState::LoggedOut),
+        reason_code: r.get(at + 3)?,
+        media_type: r.get(at + 4)?,
+        state_start_ms: r.get(at + 5)?,
+    })
 }
 
 /// Queues agent-state records for real time, in the order given, inside the caller's
@@ -91,15 +80,25 @@ pub(crate) fn queue_states(
         source: e,
     };
     let mut ins = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO state_outbox (event_id, kind, body, created_ms)
-             VALUES (?1, 'state', ?2, ?3)",
-        )
+        .prepare_cached(&format!(
+            "INSERT OR IGNORE INTO state_outbox (event_id, kind, {RECORD_COLUMNS}, created_ms)
+             VALUES (?1, 'state', ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ))
         .map_err(sq)?;
     let mut n = 0;
     for r in records {
-        let body = serde_json::to_string(&AgentStateItem::from(r))?;
-        n += ins.execute(params![r.event_id, body, now_ms]).map_err(sq)?;
+        n += ins
+            .execute(params![
+                r.event_id,
+                r.worker_sid,
+                r.agent_id,
+                r.state.as_str(),
+                r.reason_code,
+                r.media_type,
+                r.state_start_ms,
+                now_ms
+            ])
+            .map_err(sq)?;
     }
     Ok(n)
 }
@@ -109,10 +108,10 @@ impl Store {
     pub fn claim_state_batch(&self, max: usize) -> Result<Option<StateBatch>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT seq, event_id, kind, body FROM state_outbox
-                 WHERE sent_ms IS NULL ORDER BY seq LIMIT ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT seq, event_id, kind, {RECORD_COLUMNS} FROM state_outbox
+                 WHERE sent_ms IS NULL ORDER BY seq LIMIT ?1"
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([max.max(1) as i64]).map_err(|e| self.err(e))?;
         let mut batch: Option<StateBatch> = None;
@@ -120,36 +119,45 @@ impl Store {
             let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
             let id: String = r.get(1).map_err(|e| self.err(e))?;
             let kind: String = r.get(2).map_err(|e| self.err(e))?;
-            let body: String = r.get(3).map_err(|e| self.err(e))?;
-            let kind = if kind == "snapshot" {
-                StateBatchKind::Snapshot
-            } else {
-                StateBatchKind::States
-            };
-            match &mut batch {
-                None => {
-                    let alone = kind == StateBatchKind::Snapshot;
-                    batch = Some(StateBatch {
-                        kind,
-                        seqs: vec![seq],
-                        ids: vec![id],
-                        bodies: vec![body],
-                    });
-                    if alone {
-                        break;
-                    }
+            if kind == "snapshot" {
+                if batch.is_some() {
+                    break;
                 }
-                Some(b) => {
-                    if kind != StateBatchKind::States {
-                        break;
-                    }
-                    b.seqs.push(seq);
-                    b.ids.push(id);
-                    b.bodies.push(body);
-                }
+                let records = self.snapshot_items(&id)?;
+                return Ok(Some(StateBatch {
+                    kind: StateBatchKind::Snapshot,
+                    seqs: vec![seq],
+                    ids: vec![id],
+                    records,
+                }));
             }
+            let rec = record(r, id.clone(), 3).map_err(|e| self.err(e))?;
+            let b = batch.get_or_insert_with(|| StateBatch {
+                kind: StateBatchKind::States,
+                seqs: Vec::new(),
+                ids: Vec::new(),
+                records: Vec::new(),
+            });
+            b.seqs.push(seq);
+            b.ids.push(id);
+            b.records.push(rec);
         }
         Ok(batch)
+    }
+
+    /// The agents of a queued snapshot, in order.
+    fn snapshot_items(&self, snapshot_id: &str) -> Result<Vec<AgentStateRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT event_id, {RECORD_COLUMNS} FROM snapshot_items
+                 WHERE snapshot_id = ?1 ORDER BY position"
+            ))
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([snapshot_id], |r| record(r, r.get(0)?, 1))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Marks rows delivered, and dead-letters `rejected` items (index into `batch`, error).
@@ -159,24 +167,22 @@ impl Store {
         rejected: &[(usize, String)],
         now_ms: Millis,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|e| super::wrap(&self.path, e))?;
+        let path = self.path.clone();
+        let w = |e| super::wrap(&path, e);
+        let tx = self.conn.transaction().map_err(w)?;
         {
             let mut mark = tx
                 .prepare_cached("UPDATE state_outbox SET sent_ms = ?2 WHERE seq = ?1")
-                .map_err(|e| super::wrap(&self.path, e))?;
+                .map_err(w)?;
             for seq in &batch.seqs {
-                mark.execute(params![seq, now_ms])
-                    .map_err(|e| super::wrap(&self.path, e))?;
+                mark.execute(params![seq, now_ms]).map_err(w)?;
             }
             let mut dead = tx
                 .prepare_cached(
-                    "INSERT INTO dead_letters (kind, item_id, body, error, created_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO dead_letters (kind, item_id, error, created_ms)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )
-                .map_err(|e| super::wrap(&self.path, e))?;
+                .map_err(w)?;
             let kind = match batch.kind {
                 StateBatchKind::States => "state",
                 StateBatchKind::Snapshot => "snapshot",
@@ -195,97 +201,94 @@ impl Store {
                 )],
             };
             for (index, error) in &grouped {
-                if let (Some(id), Some(body)) = (batch.ids.get(*index), batch.bodies.get(*index)) {
-                    dead.execute(params![kind, id, body, error, now_ms])
-                        .map_err(|e| super::wrap(&self.path, e))?;
+                if let Some(id) = batch.ids.get(*index) {
+                    dead.execute(params![kind, id, error, now_ms]).map_err(w)?;
                 }
             }
         }
-        tx.commit().map_err(|e| super::wrap(&self.path, e))
+        tx.commit().map_err(w)
     }
 
-    /// Up to `max` reports to send now, oldest first, for as many different (kind, interval start)
-    /// pairs: of each pair only its lowest pending revision — a revision goes only once the one
-    /// before it is acknowledged (delivered or dead-lettered) — and no pair in `busy` (in flight).
-    pub fn claim_reports(
-        &self,
-        max: usize,
-        busy: &HashSet<(String, Millis)>,
-    ) -> Result<Vec<QueuedReport>, StoreError> {
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, kind, start_ms, end_ms, revision, body FROM report_outbox o
-                 WHERE sent_ms IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM report_outbox e
-                                   WHERE e.kind = o.kind AND e.start_ms = o.start_ms
-                                     AND e.revision < o.revision AND e.sent_ms IS NULL)
-                 ORDER BY id LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        // Each busy pair hides at most one row (its head), so this many always holds `max`.
-        let limit = i64::try_from(max.saturating_add(busy.len())).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok(QueuedReport {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    start_ms: r.get(2)?,
-                    end_ms: r.get(3)?,
-                    revision: r.get(4)?,
-                    body: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let report = row.map_err(|e| self.err(e))?;
-            if !busy.contains(&(report.kind.clone(), report.start_ms)) {
-                out.push(report);
-            }
-            if out.len() == max {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Queues a snapshot (an array of agent-state items) behind the pending states.
-    pub fn enqueue_snapshot(
-        &self,
-        snapshot_id: &str,
-        items_json: &str,
-        now_ms: Millis,
-    ) -> Result<bool, StoreError> {
-        self.conn
+    /// Queues a snapshot of every agent's current state behind the pending states: every agent
+    /// with a WFM id, ordered by worker sid, each item's `eventId` derived from the state's event
+    /// and the worker. The roster is copied row by row as it is read (at 20,000 agents it is
+    /// never held). `false` when a snapshot with this id was queued already.
+    pub fn queue_snapshot(&self, snapshot_id: &str, now_ms: Millis) -> Result<bool, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let queued = tx
             .execute(
-                "INSERT OR IGNORE INTO state_outbox (event_id, kind, body, created_ms)
-                 VALUES (?1, 'snapshot', ?2, ?3)",
-                params![snapshot_id, items_json, now_ms],
+                "INSERT OR IGNORE INTO state_outbox (event_id, kind, created_ms)
+                 VALUES (?1, 'snapshot', ?2)",
+                params![snapshot_id, now_ms],
             )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        if queued == 0 {
+            return Ok(false);
+        }
+        let mut ins = tx
+            .prepare_cached(&format!(
+                "INSERT INTO snapshot_items (snapshot_id, position, event_id, {RECORD_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut position = 0i64;
+        self.each_current_state(|r| {
+            if r.agent_id.is_empty() {
+                return Ok(());
+            }
+            let item_id = stable_id("S", &[&r.event_id, &r.worker_sid]);
+            ins.execute(params![
+                snapshot_id,
+                position,
+                item_id,
+                r.worker_sid,
+                r.agent_id,
+                r.state.as_str(),
+                r.reason_code,
+                r.media_type,
+                r.state_start_ms
+            ])
+            .map_err(|e| self.err(e))?;
+            position += 1;
+            Ok(())
+        })?;
+        drop(ins);
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(true)
     }
 
-    /// Re-queues every dead letter (they get new outbox rows; the dead letters are removed).
-    /// Returns how many were re-queued.
+    /// Re-queues every dead letter: its outbox row goes pending again, states and snapshots at
+    /// the end of the outbox (as if queued now); the dead letters are removed. Returns how many
+    /// were re-queued.
     pub fn requeue_dead_letters(&mut self, now_ms: Millis) -> Result<usize, StoreError> {
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|e| super::wrap(&self.path, e))?;
-        let w = |e| super::wrap(&self.path, e);
+        let path = self.path.clone();
+        let w = |e| super::wrap(&path, e);
+        let tx = self.conn.transaction().map_err(w)?;
         let mut n = 0;
-        n += tx
-            .execute(
-                "INSERT OR REPLACE INTO state_outbox (event_id, kind, body, created_ms)
-                 SELECT item_id, kind, body, ?1 FROM dead_letters WHERE kind IN ('state', 'snapshot')",
-                [now_ms],
-            )
-            .map_err(w)?;
+        {
+            let ids: Vec<String> = tx
+                .prepare(
+                    "SELECT item_id FROM dead_letters WHERE kind IN ('state', 'snapshot')
+                     GROUP BY item_id ORDER BY MIN(id)",
+                )
+                .map_err(w)?
+                .query_map([], |r| r.get(0))
+                .map_err(w)?
+                .collect::<Result<_, _>>()
+                .map_err(w)?;
+            // A new, last `seq`: AUTOINCREMENT never hands it out again.
+            let mut requeue = tx
+                .prepare(
+                    "UPDATE state_outbox
+                     SET seq = (SELECT MAX(seq) FROM state_outbox) + 1, sent_ms = NULL,
+                         created_ms = ?1
+                     WHERE event_id = ?2",
+                )
+                .map_err(w)?;
+            for id in &ids {
+                n += requeue.execute(params![now_ms, id]).map_err(w)?;
+            }
+        }
         n += tx
             .execute(
                 "UPDATE report_outbox SET sent_ms = NULL

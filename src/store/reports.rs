@@ -1,11 +1,16 @@
 //! The report side of the buffer: what a report builder reads for an interval (tasks that ended
 //! in it, reservations touched in it, segments overlapping it), and the report outbox with its
-//! revisions.
+//! revisions. The outbox keeps each revision's `reportData` with its kind and interval; the
+//! request around it is built in [`crate::wfm::request`] when the drain sends it.
+//!
+//! Reports are claimed a few at a time ([`Store::claim_reports`]) for different intervals; the
+//! revisions of one (kind, interval) go strictly one after the other.
 
 use super::{Store, StoreError};
 use crate::derive::task::TaskRecord;
 use crate::model::{Interval, Millis, ReservationRecord};
 use rusqlite::{OptionalExtension, params};
+use std::collections::HashSet;
 
 /// A report waiting for (or done with) delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +20,8 @@ pub struct QueuedReport {
     pub start_ms: Millis,
     pub end_ms: Millis,
     pub revision: i64,
-    pub body: String,
+    /// The serialised `reportData` (what [`crate::report::content_hash`] fingerprints).
+    pub report_data: String,
 }
 
 impl QueuedReport {
@@ -90,20 +96,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Queues a report revision. `body` is the whole request body.
+    /// Queues a report revision with its serialised `reportData`.
     pub fn enqueue_report(
         &self,
         kind: &str,
         iv: Interval,
         revision: i64,
         content_hash: &str,
-        body: &str,
+        report_data: &str,
         now_ms: Millis,
     ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO report_outbox
-                 (kind, start_ms, end_ms, revision, content_hash, body, created_ms)
+                 (kind, start_ms, end_ms, revision, content_hash, report_data, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(|e| self.err(e))?
@@ -113,33 +119,60 @@ impl Store {
                 iv.end_ms,
                 revision,
                 content_hash,
-                body,
+                report_data,
                 now_ms
             ])
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
-    /// The oldest undelivered report.
-    pub fn claim_report(&self) -> Result<Option<QueuedReport>, StoreError> {
-        self.conn
+    /// Up to `max` reports to send now, oldest first, for as many different (kind, interval start)
+    /// pairs: of each pair only its lowest pending revision — a revision goes only once the one
+    /// before it is acknowledged (delivered or dead-lettered) — and no pair in `busy` (in flight).
+    pub fn claim_reports(
+        &self,
+        max: usize,
+        busy: &HashSet<(String, Millis)>,
+    ) -> Result<Vec<QueuedReport>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
             .prepare_cached(
-                "SELECT id, kind, start_ms, end_ms, revision, body FROM report_outbox
-                 WHERE sent_ms IS NULL ORDER BY id LIMIT 1",
+                "SELECT id, kind, start_ms, end_ms, revision, report_data FROM report_outbox o
+                 WHERE sent_ms IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM report_outbox e
+                                   WHERE e.kind = o.kind AND e.start_ms = o.start_ms
+                                     AND e.revision < o.revision AND e.sent_ms IS NULL)
+                 ORDER BY id LIMIT ?1",
             )
-            .map_err(|e| self.err(e))?
-            .query_row([], |r| {
+            .map_err(|e| self.err(e))?;
+        // Each busy pair hides at most one row (its head), so this many always holds `max`.
+        let limit = i64::try_from(max.saturating_add(busy.len())).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([limit], |r| {
                 Ok(QueuedReport {
                     id: r.get(0)?,
                     kind: r.get(1)?,
                     start_ms: r.get(2)?,
                     end_ms: r.get(3)?,
                     revision: r.get(4)?,
-                    body: r.get(5)?,
+                    report_data: r.get(5)?,
                 })
             })
-            .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let report = row.map_err(|e| self.err(e))?;
+            if !busy.contains(&(report.kind.clone(), report.start_ms)) {
+                out.push(report);
+            }
+            if out.len() == max {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Marks a report delivered; with `error`, also dead-letters it.
@@ -159,19 +192,12 @@ impl Store {
         .map_err(w)?;
         if let Some(error) = error {
             tx.execute(
-                "INSERT INTO dead_letters (kind, item_id, body, error, created_ms)
-                 VALUES ('report', ?1, ?2, ?3, ?4)",
-                params![report.id.to_string(), report.body, error, now_ms],
+                "INSERT INTO dead_letters (kind, item_id, error, created_ms)
+                 VALUES ('report', ?1, ?2, ?3)",
+                params![report.id.to_string(), error, now_ms],
             )
             .map_err(w)?;
         }
         tx.commit().map_err(w)
-    }
-
-    /// Earliest event time in the log (where a first report run starts).
-    pub fn earliest_event_ms(&self) -> Result<Option<Millis>, StoreError> {
-        self.conn
-            .query_row("SELECT MIN(event_ms) FROM acd_events", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
     }
 }

@@ -132,12 +132,72 @@ CREATE TABLE quarantined_events (
     ingested_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
-    // v3: the log in time order with one index (issue 8). The key `(event_ms, sid)` de-duplicates
+    // v3: the outboxes keep rows, not WFM JSON; the request bodies are built in `src/wfm` when
+    // they are sent. A state row keeps its record's fields; a snapshot row's agents go to
+    // `snapshot_items`, one row each; a report row keeps its `reportData` only (the envelope is
+    // rebuilt from kind, interval and revision). Rows written before are converted here, to the
+    // same values: `stateStart` back to milliseconds, the report envelope cut off its `reportData`.
+    // A dead letter refers to its outbox row (which stays, marked sent, until the same retention
+    // prunes both), so it keeps no copy of the body.
+    r#"
+ALTER TABLE state_outbox ADD COLUMN worker_sid TEXT;
+ALTER TABLE state_outbox ADD COLUMN agent_id TEXT;
+ALTER TABLE state_outbox ADD COLUMN state TEXT;
+ALTER TABLE state_outbox ADD COLUMN reason_code TEXT;
+ALTER TABLE state_outbox ADD COLUMN media_type TEXT;
+ALTER TABLE state_outbox ADD COLUMN state_start_ms INTEGER;
+UPDATE state_outbox SET
+    worker_sid = '',
+    agent_id = json_extract(body, '$.agentId'),
+    state = json_extract(body, '$.state'),
+    reason_code = json_extract(body, '$.reasonCode'),
+    media_type = json_extract(body, '$.mediaType'),
+    state_start_ms = CAST(strftime('%s', json_extract(body, '$.stateStart')) AS INTEGER) * 1000
+        + CAST(substr(json_extract(body, '$.stateStart'), 21, 3) AS INTEGER)
+WHERE kind = 'state';
+
+-- The agents of a snapshot row (`snapshot_id` = its `event_id`), in the order they are sent.
+CREATE TABLE snapshot_items (
+    snapshot_id    TEXT NOT NULL,
+    position       INTEGER NOT NULL,
+    event_id       TEXT NOT NULL,
+    worker_sid     TEXT NOT NULL,
+    agent_id       TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    reason_code    TEXT,
+    media_type     TEXT,
+    state_start_ms INTEGER NOT NULL,
+    PRIMARY KEY (snapshot_id, position)
+) WITHOUT ROWID;
+INSERT INTO snapshot_items
+SELECT o.event_id, CAST(j.key AS INTEGER), json_extract(j.value, '$.eventId'), '',
+       json_extract(j.value, '$.agentId'), json_extract(j.value, '$.state'),
+       json_extract(j.value, '$.reasonCode'), json_extract(j.value, '$.mediaType'),
+       CAST(strftime('%s', json_extract(j.value, '$.stateStart')) AS INTEGER) * 1000
+           + CAST(substr(json_extract(j.value, '$.stateStart'), 21, 3) AS INTEGER)
+FROM state_outbox o, json_each(o.body) j WHERE o.kind = 'snapshot';
+-- A pruned snapshot row takes its agents with it.
+CREATE TRIGGER state_outbox_snapshot_items AFTER DELETE ON state_outbox WHEN old.kind = 'snapshot'
+BEGIN
+    DELETE FROM snapshot_items WHERE snapshot_id = old.event_id;
+END;
+ALTER TABLE state_outbox DROP COLUMN body;
+
+ALTER TABLE report_outbox RENAME COLUMN body TO report_data;
+UPDATE report_outbox SET report_data = substr(
+    report_data,
+    instr(report_data, '"reportData":') + 13,
+    length(report_data) - instr(report_data, '"reportData":') - 13
+);
+
+ALTER TABLE dead_letters DROP COLUMN body;
+"#,
+    // v4: the log in time order with one index (issue 8). The key `(event_ms, sid)` de-duplicates
     // and serves every read by time; the sid, worker and time indexes go (keyed by sid or worker,
     // every page dirtied thousands of index pages). Tasks keep their index: a task is re-derived
     // from its events whenever one arrives. Two indexes nothing reads go too.
     r#"
-CREATE TABLE acd_events_v3 (
+CREATE TABLE acd_events_v4 (
     seq           INTEGER PRIMARY KEY,
     sid           TEXT NOT NULL,
     event_type    TEXT NOT NULL,
@@ -149,15 +209,19 @@ CREATE TABLE acd_events_v3 (
     data          TEXT NOT NULL,
     ingested_ms   INTEGER NOT NULL
 );
-INSERT INTO acd_events_v3
+INSERT INTO acd_events_v4
     (sid, event_type, event_ms, worker_sid, task_sid, resource_sid, resource_type, data, ingested_ms)
 SELECT sid, event_type, event_ms, worker_sid, task_sid, resource_sid, resource_type, data, ingested_ms
 FROM acd_events ORDER BY event_ms, sid;
 DROP TABLE acd_events;
-ALTER TABLE acd_events_v3 RENAME TO acd_events;
+ALTER TABLE acd_events_v4 RENAME TO acd_events;
 CREATE UNIQUE INDEX acd_events_time ON acd_events(event_ms, sid);
 CREATE INDEX acd_events_task ON acd_events(task_sid) WHERE task_sid IS NOT NULL;
 DROP INDEX reservations_task;
 DROP INDEX segments_open;
 "#,
 ];
+
+#[cfg(test)]
+#[path = "schema_tests.rs"]
+mod tests;

@@ -1,15 +1,21 @@
 //! The WFM side: CXone WFM connector API v1 (SPEC §6).
 //!
-//! - [`dto`]: request and response bodies.
+//! This is the only place that knows the wire: the outboxes keep rows, the report builders
+//! produce `reportData`, and everything WFM reads is put together here.
+//!
+//! - [`dto`]: every request and response body, as serde types.
+//! - [`request`]: the rows of an outbox → one request (path, `Idempotency-Key`, body, items).
 //! - [`client::WfmClient`]: one authenticated request and what its answer means ([`Delivery`]).
 //! - [`answer`]: only a real acceptance is a delivery (the body of a `200`/`202` judged).
 //! - `token`: the access token's life (request, refresh ahead of expiry, replace on 401).
 //!
-//! The loops that drain the outboxes live in the daemon; the retry policy in [`crate::retry`].
+//! The loop that drains the outboxes is [`crate::daemon::drain`]; the retry policy is
+//! [`crate::retry`].
 
 pub mod answer;
 pub mod client;
 pub mod dto;
+pub mod request;
 mod token;
 
 pub use client::WfmClient;

@@ -2,7 +2,7 @@
 //! a 401. Neither the secret nor any token is ever logged or shown by `Debug`.
 
 use super::WfmError;
-use super::dto::{AccessKey, RefreshResponse, TokenRequest, TokenResponse};
+use super::dto::{AccessKey, RefreshRequest, RefreshResponse, TokenRequest, TokenResponse};
 use crate::secret::Secret;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -84,7 +84,9 @@ impl TokenSource {
         http: &super::client::Http,
         refresh: &Secret,
     ) -> Result<Token, WfmError> {
-        let body = serde_json::json!({ "token": refresh.expose() });
+        let body = RefreshRequest {
+            token: refresh.expose(),
+        };
         let resp: RefreshResponse = http.auth_call("/auth/refresh", &body).await?;
         Ok(Token {
             access: Secret::new(resp.token),

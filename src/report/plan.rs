@@ -1,25 +1,19 @@
-//! The report scheduler and the report pusher.
+//! Which intervals are due and with which revision (SPEC §5): the planning half of reporting, used
+//! by the daemon's scheduler ([`crate::daemon::scheduler`]) and by `replay` alike.
 //!
-//! Scheduling (SPEC §5): intervals are aligned to UTC. `tokio-cron-scheduler` (UTC, 6-field cron)
-//! fires once per interval, `settle_delay` after it closes; a plain timer backs it up, because no
-//! tick may be relied on. An interval is built only when it is settled *and* the ACD has been
-//! polled past its end: while TaskRouter is unreachable, reports wait rather than go out short. Every run — and start-up — builds **every** interval not yet built up to
-//! the last settled one (so a missed tick, or a connector that was down for hours, costs latency,
-//! never data) and re-builds the intervals of the trailing `resend_window`: an interval whose
-//! content changed since it was last queued (late events) is queued again with `revision + 1`;
-//! unchanged ones are not.
-//!
-//! Delivery: [`run_pusher`], in `report_pusher.rs` (re-exported here).
+//! Intervals are aligned to UTC. An interval is built only when it is settled *and* the ACD has
+//! been polled past its end: while TaskRouter is unreachable, reports wait rather than go out
+//! short. Every run — and start-up — builds **every** interval not yet built up to the last
+//! settled one (so a missed tick, or a connector that was down for hours, costs latency, never
+//! data) and re-builds the intervals of the trailing `resend_window`: an interval whose content
+//! changed since it was last queued (late events) is queued again with `revision + 1`; unchanged
+//! ones are not. The first revision of an interval is 1. What is queued goes to the report outbox
+//! ([`crate::store::reports`]), where the drain picks it up.
 
-use super::{Shared, SharedStore, blocking};
+use super::{QueueReportSettings, ReportKind};
+use crate::config::Config;
 use crate::model::{Interval, Millis};
-use crate::report::{self, ReportKind};
-use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
-use std::time::Duration;
-use tokio_cron_scheduler::{Job, JobScheduler};
-
-pub use super::report_pusher::run_pusher;
 
 const META_BUILT_THROUGH: &str = "reports_built_through_ms";
 
@@ -33,13 +27,14 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn from_shared(shared: &Shared) -> Self {
-        let r = &shared.config.reports;
+    /// From `[reports]` and `[buffer] retention`.
+    pub fn from_config(config: &Config) -> Self {
+        let r = &config.reports;
         Schedule {
             interval_ms: r.interval.as_millis() as Millis,
             settle_ms: r.settle_delay.as_millis() as Millis,
             resend_window_ms: r.resend_window.as_millis() as Millis,
-            retention_ms: shared.config.buffer.retention.as_millis() as Millis,
+            retention_ms: config.buffer.retention.as_millis() as Millis,
         }
     }
 
@@ -71,7 +66,7 @@ pub struct RunOutcome {
 /// Builds every interval due at `now` and queues new revisions. Pure of time except `now`.
 pub fn run_due(
     store: &mut Store,
-    settings: &report::QueueReportSettings,
+    settings: &QueueReportSettings,
     schedule: &Schedule,
     now: Millis,
 ) -> Result<RunOutcome, StoreError> {
@@ -106,7 +101,7 @@ pub fn run_due(
             start_ms: t,
             end_ms: t + schedule.interval_ms,
         };
-        out.reports_queued += build_and_queue(store, settings, iv, now)?;
+        out.reports_queued += queue_interval(store, settings, iv, now, false)?;
         out.intervals_built += 1;
         t += schedule.interval_ms;
     }
@@ -127,19 +122,10 @@ pub fn first_whole_interval(observed: Millis, interval_ms: Millis) -> Millis {
 }
 
 /// Builds both reports of one interval and queues those whose content changed (all of them when
-/// `force`, as `replay` asks).
-pub fn build_and_queue(
-    store: &mut Store,
-    settings: &report::QueueReportSettings,
-    iv: Interval,
-    now: Millis,
-) -> Result<usize, StoreError> {
-    queue_interval(store, settings, iv, now, false)
-}
-
+/// `force`, as `replay` asks), each with the next revision (the first is 1).
 fn queue_interval(
     store: &mut Store,
-    settings: &report::QueueReportSettings,
+    settings: &QueueReportSettings,
     iv: Interval,
     now: Millis,
     force: bool,
@@ -147,14 +133,13 @@ fn queue_interval(
     let bodies = build_interval(store, settings, iv)?;
     let mut queued = 0;
     for (kind, data_json) in bodies {
-        let hash = report::content_hash(&data_json);
+        let hash = super::content_hash(&data_json);
         let revision = match store.last_report_revision(kind.as_str(), iv.start_ms)? {
             Some((_, h)) if h == hash && !force => continue,
             Some((rev, _)) => rev + 1,
             None => 1,
         };
-        let body = envelope_json(iv, revision, &data_json);
-        store.enqueue_report(kind.as_str(), iv, revision, &hash, &body, now)?;
+        store.enqueue_report(kind.as_str(), iv, revision, &hash, &data_json, now)?;
         queued += 1;
     }
     Ok(queued)
@@ -165,7 +150,7 @@ fn queue_interval(
 /// after each interval.
 pub fn replay_range(
     store: &mut Store,
-    settings: &report::QueueReportSettings,
+    settings: &QueueReportSettings,
     interval_ms: Millis,
     from: Millis,
     to: Millis,
@@ -191,20 +176,10 @@ pub fn replay_range(
     Ok(queued)
 }
 
-/// The §6 envelope around an already-serialised `reportData` (no re-serialisation).
-pub fn envelope_json(iv: Interval, revision: i64, data_json: &str) -> String {
-    format!(
-        r#"{{"acdType":"{}","reportVersion":"1","startDate":"{}","endDate":"{}","revision":{revision},"reportData":{data_json}}}"#,
-        crate::wfm::dto::ACD_TYPE,
-        crate::clock::rfc3339_ms(iv.start_ms),
-        crate::clock::rfc3339_ms(iv.end_ms),
-    )
-}
-
 /// The `reportData` JSON of both reports of an interval.
 pub fn build_interval(
     store: &Store,
-    settings: &report::QueueReportSettings,
+    settings: &QueueReportSettings,
     iv: Interval,
 ) -> Result<Vec<(ReportKind, String)>, StoreError> {
     // From one millisecond before the start: a segment that ended exactly at the start is
@@ -222,11 +197,11 @@ pub fn build_interval(
     segments.retain(|s| !s.agent_id.is_empty());
     // One report at a time, each serialised as it is built (the activity rows are never all
     // held): at 20,000 agents the rows and their JSON are megabytes each.
-    let activity = report::agent_activity_json(&segments, iv)?;
+    let activity = super::agent_activity_json(&segments, iv)?;
     let tasks = store.tasks_ended_in(iv)?;
     let mut reservations = store.reservations_in(iv)?;
     reservations.retain(|r| !r.agent_id.is_empty());
-    let mut queue = report::queue_report(&tasks, &reservations, &segments, iv, settings);
+    let mut queue = super::queue_report(&tasks, &reservations, &segments, iv, settings);
     drop((tasks, reservations, segments));
     queue.agent_queue_report.retain(|r| !r.agent_id.is_empty());
     let queue = serde_json::to_string(&queue)?;
@@ -234,76 +209,6 @@ pub fn build_interval(
         (ReportKind::AgentActivity, activity),
         (ReportKind::Queue, queue),
     ])
-}
-
-/// The queue-report settings in force (a reload may change them).
-pub fn settings(shared: &Shared) -> report::QueueReportSettings {
-    let c = shared.current();
-    report::QueueReportSettings::from_config(&c.reports, &c.queues)
-}
-
-/// Runs the scheduler until shutdown.
-pub async fn run_scheduler(shared: Shared, store: SharedStore, mut shutdown: Shutdown) {
-    let schedule = Schedule::from_shared(&shared);
-    let (tick_tx, mut tick_rx) = tokio::sync::mpsc::channel::<()>(4);
-    let mut cron = start_cron(&schedule, tick_tx).await;
-    let backstop = Duration::from_millis(schedule.interval_ms as u64);
-    loop {
-        let now = shared.clock.now_ms();
-        let settings = settings(&shared);
-        match blocking(&store, move |s| run_due(s, &settings, &schedule, now)).await {
-            Ok(o) if o.reports_queued > 0 => {
-                tracing::info!(
-                    intervals = o.intervals_built,
-                    queued = o.reports_queued,
-                    "reports built"
-                );
-                shared.reports_ready.notify_one();
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "building reports failed; will retry at the next run")
-            }
-        }
-        tokio::select! {
-            _ = tick_rx.recv() => {}
-            _ = shared.reports_due.notified() => {}
-            _ = tokio::time::sleep(backstop) => {}
-            _ = shutdown.wait() => break,
-        }
-    }
-    if let Some(c) = cron.as_mut() {
-        let _ = c.shutdown().await;
-    }
-    tracing::info!("report scheduler stopped");
-}
-
-async fn start_cron(
-    schedule: &Schedule,
-    tick: tokio::sync::mpsc::Sender<()>,
-) -> Option<JobScheduler> {
-    let expr = schedule.cron();
-    let sched = JobScheduler::new().await.ok()?;
-    let job = Job::new_async(expr.as_str(), move |_id, _lock| {
-        let tick = tick.clone();
-        Box::pin(async move {
-            // Full channel: a run is already due; dropping this tick loses nothing.
-            let _ = tick.try_send(());
-        })
-    });
-    match job {
-        Ok(job) => {
-            if sched.add(job).await.is_err() || sched.start().await.is_err() {
-                tracing::warn!(cron = %expr, "cron scheduler did not start; the backstop timer runs reports");
-                return None;
-            }
-            Some(sched)
-        }
-        Err(e) => {
-            tracing::warn!(cron = %expr, error = %e, "bad cron expression; the backstop timer runs reports");
-            None
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,108 @@
+//! A buffer written before v3 (outboxes holding WFM JSON) is migrated to rows, and what it sends
+//! afterwards is byte for byte what it would have sent before.
+
+use super::MIGRATIONS;
+use crate::store::Store;
+use crate::wfm::request;
+use std::collections::HashSet;
+
+const ITEM_1: &str = r#"{"eventId":"EV1","agentId":"A1","state":"Available","reasonCode":null,"mediaType":"voice","stateStart":"2026-11-20T10:15:00.123Z","isLoggedOn":true}"#;
+const ITEM_2: &str = r#"{"eventId":"EV2","agentId":"A2","state":"LoggedOut","reasonCode":"Lunch","mediaType":null,"stateStart":"1970-01-01T00:00:01.000Z","isLoggedOn":false}"#;
+const DATA: &str =
+    r#"{"queueReport":[],"agentQueueReport":[{"agentId":"A1"}],"agentSystemPerformanceReport":[]}"#;
+
+/// A v2 buffer holding two states, a snapshot of both, a report and a dead letter, as v2 wrote
+/// them.
+fn v2_buffer(path: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(MIGRATIONS[1]).unwrap();
+    conn.execute_batch("PRAGMA user_version = 2").unwrap();
+    let envelope = format!(
+        r#"{{"acdType":"TWILIO","reportVersion":"1","startDate":"2026-11-20T10:00:00.000Z","endDate":"2026-11-20T10:15:00.000Z","revision":2,"reportData":{DATA}}}"#
+    );
+    for (id, kind, body) in [
+        ("EV1", "state", ITEM_1.to_string()),
+        ("EV2", "state", ITEM_2.to_string()),
+        ("SNAP1", "snapshot", format!("[{ITEM_1},{ITEM_2}]")),
+    ] {
+        conn.execute(
+            "INSERT INTO state_outbox (event_id, kind, body, created_ms) VALUES (?1, ?2, ?3, 0)",
+            rusqlite::params![id, kind, body],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO report_outbox (kind, start_ms, end_ms, revision, content_hash, body, created_ms)
+         VALUES ('queue', 1795168800000, 1795169700000, 2, 'h', ?1, 0)",
+        [&envelope],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO dead_letters (kind, item_id, body, error, created_ms)
+         VALUES ('state', 'EV0', '{}', 'HTTP 400', 0)",
+        [],
+    )
+    .unwrap();
+    envelope
+}
+
+#[test]
+fn a_v2_buffer_is_migrated_to_rows_and_sends_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let envelope = v2_buffer(&path);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+
+    // The two states as one batch, then the snapshot of both: each item as v2 stored it.
+    for snapshot in [false, true] {
+        let batch = store.claim_state_batch(10).unwrap().unwrap();
+        let sent = request::agent_states(&batch).unwrap();
+        assert_eq!(
+            sent.body,
+            format!(
+                r#"{{"acdType":"TWILIO","batchId":"{}","isSnapshot":{snapshot},"agentStates":[{ITEM_1},{ITEM_2}]}}"#,
+                batch.batch_id()
+            )
+        );
+        assert_eq!(sent.items, 2);
+        store.ack_state_batch(&batch, &[], 1).unwrap();
+    }
+
+    let report = store.claim_reports(1, &HashSet::new()).unwrap().remove(0);
+    assert_eq!(report.report_data, DATA);
+    let sent = request::report(&report).unwrap();
+    assert_eq!(sent.body, envelope);
+    assert_eq!(sent.path, "/reports/queue");
+    assert_eq!(sent.items, 1);
+    assert_eq!(store.status(10).unwrap().dead_letter_count, 1);
+}
+
+#[test]
+fn requeued_dead_letters_go_to_the_end_of_the_outbox_and_pruning_takes_a_snapshot_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    v2_buffer(&path);
+    let mut store = Store::open(&path).unwrap();
+    let states = store.claim_state_batch(1).unwrap().unwrap();
+    assert_eq!(states.ids, ["EV1"]);
+    store
+        .ack_state_batch(&states, &[(0, "HTTP 400".into())], 1)
+        .unwrap();
+    // EV1 and the v2 dead letter of a pruned row: only EV1 has a row to send again.
+    assert_eq!(store.requeue_dead_letters(2).unwrap(), 1);
+    let order: Vec<String> = std::iter::from_fn(|| {
+        let b = store.claim_state_batch(1).unwrap()?;
+        store.ack_state_batch(&b, &[], 3).unwrap();
+        Some(b.ids[0].clone())
+    })
+    .collect();
+    assert_eq!(order, ["EV2", "SNAP1", "EV1"]);
+    store.prune(10).unwrap();
+    let items: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM snapshot_items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(items, 0);
+}
