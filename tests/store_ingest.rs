@@ -243,3 +243,61 @@ proptest! {
         prop_assert_eq!(ca, cb);
     }
 }
+
+/// The tasks and reservations a buffer holds for `iv`, as reports read them.
+fn task_rows(store: &Store, iv: wfm_connector::model::Interval) -> (String, String) {
+    let tasks = store.tasks_ended_in(iv).unwrap();
+    let mut res = store.reservations_in(iv).unwrap();
+    res.sort_by(|a, b| a.reservation_sid.cmp(&b.reservation_sid));
+    (
+        serde_json::to_string(&tasks).unwrap(),
+        serde_json::to_string(&res).unwrap(),
+    )
+}
+
+#[test]
+fn a_task_re_derived_after_a_restart_and_a_late_event_is_the_task_derived_in_order() {
+    // The task's events in order: queued, offered, accepted, wrapping, completed.
+    let t = day();
+    let entered = common::event(
+        "EV10",
+        "task-queue.entered",
+        t + 1_000,
+        serde_json::json!({"task_sid": "WT1", "task_queue_sid": "WQ1", "task_queue_name": "Support",
+                           "task_channel_unique_name": "voice", "task_attributes": "{}"}),
+    );
+    let all = vec![
+        entered.clone(),
+        reservation("EV11", "created", 1, t + 2_000, "WT1", "voice"),
+        reservation("EV12", "accepted", 1, t + 3_000, "WT1", "voice"),
+        reservation("EV13", "wrapup", 1, t + 60_000, "WT1", "voice"),
+        reservation("EV14", "completed", 1, t + 90_000, "WT1", "voice"),
+    ];
+    let iv = wfm_connector::model::Interval {
+        start_ms: t - 3_600_000,
+        end_ms: t + 3_600_000,
+    };
+    let (_d1, mut in_order) = open();
+    in_order.ingest(&all, None, &ctx(), t).unwrap();
+    let expected = task_rows(&in_order, iv);
+    assert!(expected.0.contains("WT1"), "the task ended: {}", expected.0);
+
+    // Elsewhere: two events, a restart (nothing in memory), the rest but the queue entry, and the
+    // queue entry last, older than every event the buffer holds for the task.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.ingest(&all[1..3], None, &ctx(), t).unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    store.ingest(&all[3..], None, &ctx(), t).unwrap();
+    {
+        // And a restart between the last two pages too.
+        drop(store);
+        store = Store::open(&path).unwrap();
+    }
+    let out = store.ingest(&[entered], None, &ctx(), t).unwrap();
+    assert_eq!(out.tasks_derived, 1);
+    assert_eq!(task_rows(&store, iv), expected);
+}

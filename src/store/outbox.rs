@@ -179,8 +179,8 @@ impl Store {
             }
             let mut dead = tx
                 .prepare_cached(
-                    "INSERT INTO dead_letters (kind, item_id, error, created_ms)
-                     VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO dead_letters (kind, item_id, error, created_ms, outbox_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(w)?;
             let kind = match batch.kind {
@@ -201,8 +201,8 @@ impl Store {
                 )],
             };
             for (index, error) in &grouped {
-                if let Some(id) = batch.ids.get(*index) {
-                    dead.execute(params![kind, id, error, now_ms]).map_err(w)?;
+                if let (Some(id), Some(seq)) = (batch.ids.get(*index), batch.seqs.get(*index)) {
+                    dead.execute(params![kind, id, error, now_ms, seq]).map_err(w)?;
                 }
             }
         }
@@ -266,10 +266,11 @@ impl Store {
         let tx = self.conn.transaction().map_err(w)?;
         let mut n = 0;
         {
-            let ids: Vec<String> = tx
+            let ids: Vec<i64> = tx
                 .prepare(
-                    "SELECT item_id FROM dead_letters WHERE kind IN ('state', 'snapshot')
-                     GROUP BY item_id ORDER BY MIN(id)",
+                    "SELECT outbox_seq FROM dead_letters
+                     WHERE kind IN ('state', 'snapshot') AND outbox_seq IS NOT NULL
+                     GROUP BY outbox_seq ORDER BY MIN(id)",
                 )
                 .map_err(w)?
                 .query_map([], |r| r.get(0))
@@ -282,7 +283,7 @@ impl Store {
                     "UPDATE state_outbox
                      SET seq = (SELECT MAX(seq) FROM state_outbox) + 1, sent_ms = NULL,
                          created_ms = ?1
-                     WHERE event_id = ?2",
+                     WHERE seq = ?2",
                 )
                 .map_err(w)?;
             for id in &ids {

@@ -20,7 +20,6 @@ CREATE TABLE acd_events (
     ingested_ms   INTEGER NOT NULL
 );
 CREATE INDEX acd_events_worker ON acd_events(worker_sid, event_ms, sid) WHERE worker_sid IS NOT NULL;
-CREATE INDEX acd_events_task ON acd_events(task_sid) WHERE task_sid IS NOT NULL;
 CREATE INDEX acd_events_time ON acd_events(event_ms);
 
 -- One row per worker: its derivation state after the last event, its current effective state,
@@ -194,9 +193,41 @@ ALTER TABLE dead_letters DROP COLUMN body;
 "#,
     // v4: the log in time order with one index (issue 8). The key `(event_ms, sid)` de-duplicates
     // and serves every read by time; the sid, worker and time indexes go (keyed by sid or worker,
-    // every page dirtied thousands of index pages). Tasks keep their index: a task is re-derived
-    // from its events whenever one arrives. Two indexes nothing reads go too.
+    // every page dirtied thousands of index pages). Tasks and reservations are rewritten in place
+    // near the end of their tables; the real-time outbox loses its random unique index.
     r#"
+-- Tasks and reservations in the order they were first written, so that rewriting a recent one
+-- (every page of a catch-up rewrites thousands) dirties the last pages of the table, not a page
+-- anywhere in it; the sid is a small unique index, written once per task.
+-- `first_ms` (the task's earliest event) is where the log is read from when the task's events
+-- are not in memory (the log has no index by task).
+CREATE TABLE tasks_v4 (
+    task_sid TEXT NOT NULL UNIQUE,
+    ended_ms INTEGER,
+    record   TEXT NOT NULL,
+    first_ms INTEGER NOT NULL
+);
+INSERT INTO tasks_v4 (task_sid, ended_ms, record, first_ms)
+SELECT t.task_sid, t.ended_ms, t.record,
+       COALESCE((SELECT MIN(e.event_ms) FROM acd_events e WHERE e.task_sid = t.task_sid), 0)
+FROM tasks t;
+DROP TABLE tasks;
+ALTER TABLE tasks_v4 RENAME TO tasks;
+CREATE INDEX tasks_ended ON tasks(ended_ms);
+CREATE TABLE reservations_v4 (
+    reservation_sid TEXT NOT NULL UNIQUE,
+    task_sid        TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    outcome_ms      INTEGER,
+    record          TEXT NOT NULL
+);
+INSERT INTO reservations_v4 (reservation_sid, task_sid, created_ms, outcome_ms, record)
+SELECT reservation_sid, task_sid, created_ms, outcome_ms, record FROM reservations ORDER BY created_ms;
+DROP TABLE reservations;
+ALTER TABLE reservations_v4 RENAME TO reservations;
+CREATE INDEX reservations_created ON reservations(created_ms);
+CREATE INDEX reservations_outcome ON reservations(outcome_ms);
+
 CREATE TABLE acd_events_v4 (
     seq           INTEGER PRIMARY KEY,
     sid           TEXT NOT NULL,
@@ -216,9 +247,41 @@ FROM acd_events ORDER BY event_ms, sid;
 DROP TABLE acd_events;
 ALTER TABLE acd_events_v4 RENAME TO acd_events;
 CREATE UNIQUE INDEX acd_events_time ON acd_events(event_ms, sid);
-CREATE INDEX acd_events_task ON acd_events(task_sid) WHERE task_sid IS NOT NULL;
-DROP INDEX reservations_task;
 DROP INDEX segments_open;
+
+-- The real-time outbox without a unique index on `event_id` (random ids: each state dirtied a
+-- page of it). A state is queued once by construction (only new events and one correction per
+-- re-derivation derive one); a snapshot id stays unique; a dead letter names its row's `seq`.
+CREATE TABLE state_outbox_v4 (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id       TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    sent_ms        INTEGER,
+    worker_sid     TEXT,
+    agent_id       TEXT,
+    state          TEXT,
+    reason_code    TEXT,
+    media_type     TEXT,
+    state_start_ms INTEGER
+);
+INSERT INTO state_outbox_v4
+    (seq, event_id, kind, created_ms, sent_ms, worker_sid, agent_id, state, reason_code, media_type, state_start_ms)
+SELECT seq, event_id, kind, created_ms, sent_ms, worker_sid, agent_id, state, reason_code, media_type, state_start_ms
+FROM state_outbox;
+DROP TABLE state_outbox;
+ALTER TABLE state_outbox_v4 RENAME TO state_outbox;
+CREATE INDEX state_outbox_pending ON state_outbox(seq) WHERE sent_ms IS NULL;
+CREATE INDEX state_outbox_sent ON state_outbox(sent_ms) WHERE sent_ms IS NOT NULL;
+CREATE UNIQUE INDEX state_outbox_snapshot ON state_outbox(event_id) WHERE kind = 'snapshot';
+CREATE TRIGGER state_outbox_snapshot_items AFTER DELETE ON state_outbox WHEN old.kind = 'snapshot'
+BEGIN
+    DELETE FROM snapshot_items WHERE snapshot_id = old.event_id;
+END;
+ALTER TABLE dead_letters ADD COLUMN outbox_seq INTEGER;
+UPDATE dead_letters SET outbox_seq =
+    (SELECT MAX(seq) FROM state_outbox o WHERE o.event_id = dead_letters.item_id)
+WHERE kind IN ('state', 'snapshot');
 "#,
 ];
 

@@ -10,8 +10,8 @@ use super::StoreError;
 use super::ingest::{row_to_event, sq};
 use crate::derive::agent::DeriveContext;
 use crate::derive::task::derive_task_refs;
-use crate::model::AcdEvent;
-use rusqlite::{Transaction, params};
+use crate::model::{AcdEvent, Millis};
+use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -54,19 +54,7 @@ pub(super) fn derive_one(
             .cloned()
             .chain(new.iter().map(|e| Arc::new((*e).clone())))
             .collect(),
-        None => {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT sid, event_type, event_ms, resource_sid, resource_type, data FROM acd_events
-                     WHERE task_sid = ?1",
-                )
-                .map_err(sq)?;
-            stmt.query_map([task_sid], row_to_event)
-                .map_err(sq)?
-                .map(|r| r.map(Arc::new))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(sq)?
-        }
+        None => stored_events(tx, task_sid, new)?,
     };
     let refs: Vec<&AcdEvent> = events.iter().map(|e| e.as_ref()).collect();
     let Some(d) = derive_task_refs(&refs, &ctx.media, &ctx.agent_id_mode) else {
@@ -85,19 +73,25 @@ pub(super) fn derive_one(
         }
         !same
     };
+    let first_ms = refs.iter().map(|e| e.event_ms).min().unwrap_or_default();
     let record = serde_json::to_string(&d.task)?;
     if changed(format!("T{}", d.task.task_sid), &record) {
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO tasks (task_sid, ended_ms, record) VALUES (?1, ?2, ?3)",
+            "INSERT INTO tasks (task_sid, ended_ms, record, first_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (task_sid) DO UPDATE SET ended_ms = excluded.ended_ms,
+                 record = excluded.record, first_ms = excluded.first_ms",
         )
         .map_err(sq)?
-        .execute(params![d.task.task_sid, d.task.ended_ms, record])
+        .execute(params![d.task.task_sid, d.task.ended_ms, record, first_ms])
         .map_err(sq)?;
     }
     let mut ins = tx
         .prepare_cached(
-            "INSERT OR REPLACE INTO reservations (reservation_sid, task_sid, created_ms, outcome_ms, record)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO reservations (reservation_sid, task_sid, created_ms, outcome_ms, record)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (reservation_sid) DO UPDATE SET task_sid = excluded.task_sid,
+                 created_ms = excluded.created_ms, outcome_ms = excluded.outcome_ms,
+                 record = excluded.record",
         )
         .map_err(sq)?;
     for r in &d.reservations {
@@ -114,4 +108,36 @@ pub(super) fn derive_one(
         }
     }
     Ok(true)
+}
+
+/// A task's events when they are not in memory (after a start, or once it was over): none
+/// before this page if the task has no row yet (every task derived has one), else the log read
+/// by time from the task's first event (the log has no index by task: see `store::ingest`).
+fn stored_events(
+    tx: &Transaction<'_>,
+    task_sid: &str,
+    new: &[&AcdEvent],
+) -> Result<Vec<Arc<AcdEvent>>, StoreError> {
+    let first_ms: Option<Millis> = tx
+        .prepare_cached("SELECT first_ms FROM tasks WHERE task_sid = ?1")
+        .map_err(sq)?
+        .query_row([task_sid], |r| r.get(0))
+        .optional()
+        .map_err(sq)?;
+    let Some(first_ms) = first_ms else {
+        return Ok(new.iter().map(|e| Arc::new((*e).clone())).collect());
+    };
+    // This page's events are in the log already; a late one may be older than `first_ms`.
+    let from = new.iter().map(|e| e.event_ms).fold(first_ms, Millis::min);
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT sid, event_type, event_ms, resource_sid, resource_type, data FROM acd_events
+             WHERE event_ms >= ?2 AND task_sid = ?1",
+        )
+        .map_err(sq)?;
+    stmt.query_map(params![task_sid, from], row_to_event)
+        .map_err(sq)?
+        .map(|r| r.map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sq)
 }
