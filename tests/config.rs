@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 use wfm_connector::config::{AgentIdMode, ConfigError, Loaded, LogFormat, load, load_from_str};
 use wfm_connector::model::AgentState;
+use wfm_connector::report::queue::QueueReportSettings;
 
 const ACD_SECRET: &str = "acd-s3cr3t-value";
 const WFM_SECRET: &str = "wfm-s3cr3t-value";
@@ -315,11 +316,13 @@ fn workspace_sid_that_does_not_look_like_ws_warns() {
 fn sl_threshold_by_queue_sid_then_name_then_default() {
     let extra = "[queues.\"Support\"]\nsl_threshold_sec = 30\n\
                  [queues.\"WQ0123\"]\nsl_threshold_sec = 45\n[queues.\"Sales\"]\n";
-    let c = load_text(&minimal(extra)).unwrap().config;
-    assert_eq!(c.sl_threshold_for("WQ0123", Some("Support")), 45);
-    assert_eq!(c.sl_threshold_for("WQ9999", Some("Support")), 30);
-    assert_eq!(c.sl_threshold_for("WQ9999", Some("Sales")), 20);
-    assert_eq!(c.sl_threshold_for("WQ9999", None), 20);
+    let config = load_text(&minimal(extra)).unwrap().config;
+    // The rule production uses: the queue report's settings, taken from the configuration.
+    let c = QueueReportSettings::from_config(&config.reports, &config.queues);
+    assert_eq!(c.sl_threshold_sec("WQ0123", Some("Support")), 45);
+    assert_eq!(c.sl_threshold_sec("WQ9999", Some("Support")), 30);
+    assert_eq!(c.sl_threshold_sec("WQ9999", Some("Sales")), 20);
+    assert_eq!(c.sl_threshold_sec("WQ9999", None), 20);
 }
 
 #[test]

@@ -49,6 +49,8 @@ pub fn reload(running: &Config, new: Config) -> Reload {
         workspace_sid,
         username,
         password,
+        // The file of a secret matters only through the secret read from it.
+        password_file: _,
         poll_interval,
         overlap,
         agent_id,
@@ -56,6 +58,8 @@ pub fn reload(running: &Config, new: Config) -> Reload {
         request_timeout,
         workers_refresh,
         initial_lookback,
+        retry_initial,
+        retry_max,
     } = acd;
     let a = &r.acd;
     differs(&mut restart, "[acd] base_url", *base_url != a.base_url);
@@ -89,12 +93,16 @@ pub fn reload(running: &Config, new: Config) -> Reload {
         "[acd] initial_lookback",
         *initial_lookback != a.initial_lookback,
     );
+    let initial = *retry_initial != a.retry_initial;
+    differs(&mut restart, "[acd] retry_initial", initial);
+    differs(&mut restart, "[acd] retry_max", *retry_max != a.retry_max);
 
     let WfmConfig {
         service_url,
         tenant_name,
         access_key_id,
         access_key_secret,
+        access_key_secret_file: _,
         batch_size,
         report_concurrency,
         heartbeat_interval,
