@@ -407,3 +407,36 @@ fn initial_lookback_is_at_most_30_days_and_warns_beyond_retention() {
     let loaded = load_text(&with("acd", "initial_lookback", "\"2d\"")).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
+
+/// Each peer has its own backoff: `[acd] retry_*` drive the poller, `[wfm] retry_*` delivery, and
+/// setting one section's keys leaves the other's at their defaults.
+#[test]
+fn acd_retry_keys_are_read_and_independent_of_wfm() {
+    let text = minimal("").replace(
+        "[acd]\n",
+        "[acd]\nretry_initial = \"2s\"\nretry_max = \"5m\"\n",
+    );
+    let c = load_text(&text).unwrap().config;
+    assert_eq!(c.acd.retry_initial, Duration::from_secs(2));
+    assert_eq!(c.acd.retry_max, Duration::from_secs(300));
+    assert_eq!(c.wfm.retry_initial, Duration::from_millis(500));
+    assert_eq!(c.wfm.retry_max, Duration::from_secs(60));
+    let text = minimal("").replace("[wfm]\n", "[wfm]\nretry_initial = \"1s\"\n");
+    let c = load_text(&text).unwrap().config;
+    assert_eq!(c.wfm.retry_initial, Duration::from_secs(1));
+    assert_eq!(c.acd.retry_initial, Duration::from_millis(500));
+    let policy = wfm_connector::retry::RetryPolicy::from_settings(&c.acd.retry());
+    assert_eq!(
+        (policy.initial, policy.max, policy.max_tries),
+        (Duration::from_millis(500), Duration::from_secs(60), None)
+    );
+    let e = err(&with("acd", "retry_max", "\"100ms\""));
+    assert_eq!(
+        e,
+        "config.toml: [acd] retry_max: 100ms must not be shorter than retry_initial (500ms)"
+    );
+    let env = [("WFM_CONNECTOR__ACD__RETRY_INITIAL", "3s")];
+    let c = load_env(&minimal(""), &env).unwrap().config;
+    assert_eq!(c.acd.retry_initial, Duration::from_secs(3));
+    assert_eq!(c.wfm.retry_initial, Duration::from_millis(500));
+}

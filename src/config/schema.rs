@@ -257,3 +257,142 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<(), ConfigError> {
+        let mut table = toml::from_str(text).unwrap();
+        let errors = Schema::of_config().check_file_keys(&mut table, "c.toml");
+        ConfigError::from_list(errors).map_or(Ok(()), Err)
+    }
+
+    #[test]
+    fn the_schema_lists_every_section_and_key_in_declaration_order() {
+        let schema = Schema::of_config();
+        let names: Vec<&str> = schema.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "acd", "wfm", "buffer", "reports", "queues", "media", "states", "admin", "webhook",
+                "log"
+            ]
+        );
+        let states = schema.section("states").unwrap();
+        assert!(states.named);
+        assert_eq!(states.keys, ["state", "reason"]);
+        let webhook = schema.section("webhook").unwrap();
+        assert_eq!(
+            webhook.keys,
+            ["listen", "public_url", "auth_token", "auth_token_file"]
+        );
+        assert!(
+            schema
+                .section("acd")
+                .unwrap()
+                .keys
+                .contains(&"retry_max".to_string())
+        );
+    }
+
+    #[test]
+    fn every_section_reads_from_an_empty_table() {
+        let c: Config = defaults();
+        assert_eq!(c.acd.page_size, 1000);
+        assert!(c.webhook.is_none());
+    }
+
+    #[test]
+    fn every_unknown_key_is_named_and_removed() {
+        let mut table: Table =
+            toml::from_str("[acd]\npol = 1\nusername = \"x\"\n[acdd]\n[log]\nlvl = 2\n").unwrap();
+        let errors = Schema::of_config().check_file_keys(&mut table, "c.toml");
+        let names: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e.location().map(|at| at.key.clone()))
+            .collect();
+        assert_eq!(names, vec!["pol", "acdd", "lvl"]);
+        assert_eq!(
+            toml::to_string(&table).unwrap(),
+            "[acd]\nusername = \"x\"\n\n[log]\n"
+        );
+    }
+
+    #[test]
+    fn typo_is_refused_with_a_suggestion() {
+        let e = check("[acd]\npol_interval = \"2s\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml: [acd] pol_interval: unknown key; did you mean `poll_interval`?"
+        );
+    }
+
+    #[test]
+    fn unknown_section_and_named_entry_keys_are_refused() {
+        let e = check("[acdd]\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.toml: acdd: unknown key; did you mean `acd`?")
+        );
+        let e = check("[queues.\"Support\"]\nsl = 3\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.toml: [queues.\"Support\"] sl: unknown key")
+        );
+        assert!(
+            check("[states.\"Training\"]\nstate = \"Unavailable\"\nreason = \"TRN\"\n").is_ok()
+        );
+    }
+
+    /// The shipped example documents every key: set, or shown commented out (`# key = …`, for
+    /// the keys without a fixed default: secrets, the host name, the push path). A key it sets
+    /// has its default, read the way the connector reads it (`"60s"` is `1m`), except the
+    /// required keys (their default is empty), whose values are placeholders.
+    #[test]
+    fn example_file_shows_every_key_with_its_default() {
+        let text = include_str!("../../config/wfm-connector.toml");
+        let example: Table = toml::from_str(text).unwrap();
+        let defaults = Table::try_from(defaults::<Config>()).unwrap();
+        let rendered = |path: &[&str], value: Value| {
+            let nested = path.iter().rev().fold(value, |inner, key| {
+                Value::Table(Table::from_iter([(key.to_string(), inner)]))
+            });
+            let config: Config = nested.try_into().unwrap();
+            Table::try_from(config).unwrap()
+        };
+        for section in Schema::of_config().sections {
+            let name = section.name.as_str();
+            let body = example.get(name).and_then(Value::as_table);
+            for key in &section.keys {
+                let shown = text.contains(&format!("# {key} = "));
+                let set = if section.named {
+                    body.is_some_and(|b| b.values().any(|e| e.get(key).is_some()))
+                } else {
+                    body.and_then(|b| b.get(key)).is_some()
+                };
+                assert!(set || shown, "[{name}] {key} is missing from the example");
+                let Some(value) = body.filter(|_| !section.named).and_then(|b| b.get(key)) else {
+                    continue;
+                };
+                let default = defaults[name].get(key);
+                if default.and_then(Value::as_str) == Some("") {
+                    continue;
+                }
+                let read = rendered(&[name, key], value.clone());
+                assert_eq!(
+                    read[name].get(key),
+                    default,
+                    "[{name}] {key}: the example does not show the default"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("pol_interval", "poll_interval"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}
