@@ -98,6 +98,7 @@ async fn run() {
         public_url: url.clone(),
         path: "/twilio/events".into(),
         auth_token: Secret::new(TOKEN),
+        auth_token_file: None,
     });
     let poll_ms = config.acd.poll_interval.as_millis();
     let (trigger, shutdown) = wfm_connector::shutdown::channel();

@@ -6,6 +6,7 @@
 //! exponential sequence and draw the jitter ourselves in `adjust`, where a server's `Retry-After`
 //! also replaces the computed delay.
 
+use crate::config::RetrySettings;
 use crate::shutdown::Shutdown;
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use std::future::Future;
@@ -39,6 +40,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The policy for one peer, from its section's `retry_initial` and `retry_max`
+    /// (`[acd]` for the poller, `[wfm]` for delivery): unlimited tries.
+    pub fn from_settings(settings: &RetrySettings) -> Self {
+        RetryPolicy {
+            initial: settings.initial,
+            max: settings.max,
+            max_tries: None,
+        }
+    }
+
     fn builder(&self) -> ExponentialBuilder {
         let b = ExponentialBuilder::default()
             .with_min_delay(self.initial)

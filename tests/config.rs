@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 use wfm_connector::config::{AgentIdMode, ConfigError, Loaded, LogFormat, load, load_from_str};
 use wfm_connector::model::AgentState;
+use wfm_connector::report::queue::QueueReportSettings;
 
 const ACD_SECRET: &str = "acd-s3cr3t-value";
 const WFM_SECRET: &str = "wfm-s3cr3t-value";
@@ -315,11 +316,13 @@ fn workspace_sid_that_does_not_look_like_ws_warns() {
 fn sl_threshold_by_queue_sid_then_name_then_default() {
     let extra = "[queues.\"Support\"]\nsl_threshold_sec = 30\n\
                  [queues.\"WQ0123\"]\nsl_threshold_sec = 45\n[queues.\"Sales\"]\n";
-    let c = load_text(&minimal(extra)).unwrap().config;
-    assert_eq!(c.sl_threshold_for("WQ0123", Some("Support")), 45);
-    assert_eq!(c.sl_threshold_for("WQ9999", Some("Support")), 30);
-    assert_eq!(c.sl_threshold_for("WQ9999", Some("Sales")), 20);
-    assert_eq!(c.sl_threshold_for("WQ9999", None), 20);
+    let config = load_text(&minimal(extra)).unwrap().config;
+    // The rule production uses: the queue report's settings, taken from the configuration.
+    let c = QueueReportSettings::from_config(&config.reports, &config.queues);
+    assert_eq!(c.sl_threshold_sec("WQ0123", Some("Support")), 45);
+    assert_eq!(c.sl_threshold_sec("WQ9999", Some("Support")), 30);
+    assert_eq!(c.sl_threshold_sec("WQ9999", Some("Sales")), 20);
+    assert_eq!(c.sl_threshold_sec("WQ9999", None), 20);
 }
 
 #[test]
@@ -403,4 +406,37 @@ fn initial_lookback_is_at_most_30_days_and_warns_beyond_retention() {
     assert!(loaded.warnings[0].contains("[buffer] retention"));
     let loaded = load_text(&with("acd", "initial_lookback", "\"2d\"")).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+/// Each peer has its own backoff: `[acd] retry_*` drive the poller, `[wfm] retry_*` delivery, and
+/// setting one section's keys leaves the other's at their defaults.
+#[test]
+fn acd_retry_keys_are_read_and_independent_of_wfm() {
+    let text = minimal("").replace(
+        "[acd]\n",
+        "[acd]\nretry_initial = \"2s\"\nretry_max = \"5m\"\n",
+    );
+    let c = load_text(&text).unwrap().config;
+    assert_eq!(c.acd.retry_initial, Duration::from_secs(2));
+    assert_eq!(c.acd.retry_max, Duration::from_secs(300));
+    assert_eq!(c.wfm.retry_initial, Duration::from_millis(500));
+    assert_eq!(c.wfm.retry_max, Duration::from_secs(60));
+    let text = minimal("").replace("[wfm]\n", "[wfm]\nretry_initial = \"1s\"\n");
+    let c = load_text(&text).unwrap().config;
+    assert_eq!(c.wfm.retry_initial, Duration::from_secs(1));
+    assert_eq!(c.acd.retry_initial, Duration::from_millis(500));
+    let policy = wfm_connector::retry::RetryPolicy::from_settings(&c.acd.retry());
+    assert_eq!(
+        (policy.initial, policy.max, policy.max_tries),
+        (Duration::from_millis(500), Duration::from_secs(60), None)
+    );
+    let e = err(&with("acd", "retry_max", "\"100ms\""));
+    assert_eq!(
+        e,
+        "config.toml: [acd] retry_max: 100ms must not be shorter than retry_initial (500ms)"
+    );
+    let env = [("WFM_CONNECTOR__ACD__RETRY_INITIAL", "3s")];
+    let c = load_env(&minimal(""), &env).unwrap().config;
+    assert_eq!(c.acd.retry_initial, Duration::from_secs(3));
+    assert_eq!(c.wfm.retry_initial, Duration::from_millis(500));
 }

@@ -122,7 +122,7 @@ impl Chain {
             .await
             .map_err(|e| software(format!("demo: cannot start the WFM simulator: {e}")))?;
 
-        let mut config = Config::for_tests(&acd.base_url(), &wfm.base_url(), db);
+        let mut config = Config::for_loopback(&acd.base_url(), &wfm.base_url(), db);
         config.acd.workspace_sid = acd.workspace_sid();
         config.acd.username = acd.username();
         config.acd.password = Secret::new(acd.password());
@@ -286,6 +286,7 @@ fn demo_webhook() -> Option<crate::config::WebhookConfig> {
         public_url: format!("http://{listen}/twilio/events"),
         path: "/twilio/events".into(),
         auth_token: Secret::new("demo-auth-token"),
+        auth_token_file: None,
     })
 }
 

@@ -1,62 +1,84 @@
 //! Configuration: the TOML schema of SPEC §8, defaults, environment overrides, secrets, validation.
 //!
-//! The structs below are what the rest of the crate reads. They are produced by [`load`] (the
-//! daemon: file + process environment + systemd credentials) or [`load_from_str`] (everything
-//! injected, for tests); [`load_local`] gives the [`LocalConfig`] of the commands that only read
-//! the buffer, without the secrets. They go through these steps, one file each:
+//! Each section is one serde struct, declared once: its field doc comments are the operator's
+//! documentation of the keys, its `default_*` functions the defaults, its `#[serde(…)]`
+//! attributes how a value is read and written back. Everything else is derived from them:
 //!
-//! - `raw`: the file schema, every key optional; unknown keys are refused, naming them.
-//! - `env`: `WFM_CONNECTOR__SECTION__KEY` overrides, merged by the `config` crate.
-//! - `build` and `sections`: defaults ([`defaults`]), durations, URLs, ranges: the validated
-//!   [`Config`] (`ctx` holds the shared checks and collects every problem, so a load reports
-//!   them all at once); `secrets` resolves inline / `*_file` / systemd-credential secrets.
-//! - `render`: the effective configuration back as TOML, secrets redacted (`check-config`).
+//! - `acd`, `wfm` (with [`RetrySettings`], the backoff keys both have), `reports` (`[buffer]`,
+//!   `[reports]`, `[queues."…"]`), `local` (`[media]`, `[states."…"]`, `[admin]`, `[log]`),
+//!   `webhook`: the sections, each with the `check` of its rules (required keys, URLs, rules
+//!   between keys); `values` holds the readers they share (durations, ranges, secrets).
+//! - `schema`: the sections and keys as serde lists them; refuses unknown keys with a suggestion
+//!   and reads the file one value at a time, so every problem is reported at once.
+//! - `env`: `WFM_CONNECTOR__SECTION__KEY` overrides, written over the file before it is read.
+//! - `ctx` collects problems and warnings; `secrets` resolves inline / `*_file` / systemd
+//!   credential secrets; `error` words the problems; `load` runs it all ([`load`],
+//!   [`load_from_str`], and [`load_local`] without the secrets for `status` and `replay`).
+//! - [`Config::redacted_toml`]: the effective configuration back as TOML, secrets redacted
+//!   (`check-config`), by serialising the same structs.
 //! - `reload`: what a SIGHUP may change in a running daemon, and what needs a restart.
 //!
 //! Errors ([`ConfigError`]) name file, section and key, and never contain a secret.
-//! `config/wfm-connector.toml` is the operator's documentation of every key.
+//! `config/wfm-connector.toml` is the operator's documentation of every key, tested to show each
+//! with its default.
 
-mod build;
+mod acd;
 mod ctx;
-pub mod defaults;
 mod env;
 mod error;
 mod load;
-mod raw;
+mod local;
 mod reload;
-mod render;
+mod reports;
+mod schema;
 mod secrets;
-mod sections;
+mod values;
 mod webhook;
+mod wfm;
 
+pub use acd::{AcdConfig, AgentIdMode};
 pub use env::ENV_PREFIX;
 pub use error::{ConfigError, Location};
 pub use load::{Loaded, load, load_from_str, load_local, load_local_from_str};
+pub use local::{AdminConfig, LogConfig, LogFormat, MediaConfig, StateOverride};
 pub use reload::{Reload, reload};
-pub use render::format_duration;
+pub use reports::{BufferConfig, QueueConfig, ReportsConfig};
+pub use values::format_duration;
+pub use webhook::WebhookConfig;
+pub use wfm::{RetrySettings, WfmConfig};
 
-use crate::model::AgentState;
 use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-/// The whole, validated configuration. Secrets are resolved (inline, `*_file`, or systemd
-/// credential) before this struct exists.
-#[derive(Debug, Clone)]
+/// The whole, validated configuration: one field per section of the file. Secrets are resolved
+/// (inline, `*_file`, or systemd credential) before a load returns it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
+    #[serde(default = "schema::defaults")]
     pub acd: AcdConfig,
+    #[serde(default = "schema::defaults")]
     pub wfm: WfmConfig,
+    #[serde(default = "schema::defaults")]
     pub buffer: BufferConfig,
+    #[serde(default = "schema::defaults")]
     pub reports: ReportsConfig,
     /// Per-queue settings, keyed by queue friendly name or `WQ…` sid.
+    #[serde(default)]
     pub queues: BTreeMap<String, QueueConfig>,
+    #[serde(default = "schema::defaults")]
     pub media: MediaConfig,
     /// Per-Activity-name overrides of the effective state.
+    #[serde(default)]
     pub states: BTreeMap<String, StateOverride>,
+    #[serde(default = "schema::defaults")]
     pub admin: AdminConfig,
     /// `[webhook]`: the push path; `None` when off (SPEC §12).
+    #[serde(default, with = "webhook::section")]
     pub webhook: Option<WebhookConfig>,
+    #[serde(default = "schema::defaults")]
     pub log: LogConfig,
 }
 
@@ -88,280 +110,54 @@ impl From<Config> for LocalConfig {
     }
 }
 
-/// `[acd]`: where and how to read Twilio TaskRouter.
-#[derive(Debug, Clone)]
-pub struct AcdConfig {
-    /// TaskRouter API root, no trailing slash; https unless loopback.
-    pub base_url: String,
-    /// `WS…`: the workspace polled.
-    pub workspace_sid: String,
-    /// HTTP Basic user: API key SID (`SK…`) or Account SID (`AC…`).
-    pub username: String,
-    /// API key secret or Auth Token.
-    pub password: Secret,
-    /// Time between two polls of the Events feed (> 0).
-    pub poll_interval: Duration,
-    /// Each poll re-reads this far before the cursor to catch late events.
-    pub overlap: Duration,
-    /// How the WFM `agentId` is taken from a worker.
-    pub agent_id: AgentIdMode,
-    /// Events/Workers page size (max 1000).
-    pub page_size: u32,
-    /// Timeout of one TaskRouter request.
-    pub request_timeout: Duration,
-    /// How often the Workers and Activities lists are re-read to reconcile.
-    pub workers_refresh: Duration,
-    /// On the very first start (empty buffer), read the ACD's events from this long ago (at most
-    /// 30 days), so the first reports and segments have their history. 0: from now − overlap.
-    pub initial_lookback: Duration,
-}
-
-/// How the WFM `agentId` is taken from a worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentIdMode {
-    Sid,
-    FriendlyName,
-    /// A key of the worker's JSON attributes; falls back to the friendly name when absent.
-    Attribute(String),
-}
-
-/// `[wfm]`: where and how to deliver to CXone WFM.
-#[derive(Debug, Clone)]
-pub struct WfmConfig {
-    /// Root of the WFM connector API (SPEC §6), no trailing slash; https unless loopback.
-    pub service_url: String,
-    /// CXone tenant, sent with the token request.
-    pub tenant_name: String,
-    pub access_key_id: String,
-    pub access_key_secret: Secret,
-    /// Most agent states per request (1..=10000).
-    pub batch_size: usize,
-    /// Most reports in flight at once, each for a different interval (1..=16).
-    pub report_concurrency: usize,
-    pub heartbeat_interval: Duration,
-    /// Time between two full snapshots of every agent's state.
-    pub snapshot_interval: Duration,
-    /// Timeout of one WFM request.
-    pub request_timeout: Duration,
-    /// Refresh the token this long before it expires.
-    pub token_refresh_ahead: Duration,
-    /// First retry delay of the exponential backoff.
-    pub retry_initial: Duration,
-    /// Cap of the backoff delay (≥ `retry_initial`).
-    pub retry_max: Duration,
-    /// Sent in heartbeats; defaults to the host name.
-    pub connector_id: String,
-}
-
-/// `[buffer]`: the SQLite file.
-#[derive(Debug, Clone)]
-pub struct BufferConfig {
-    pub path: PathBuf,
-    /// Sent items and raw events older than this are pruned; always longer than the resend window.
-    pub retention: Duration,
-}
-
-/// `[reports]`: report intervals and counting thresholds.
-#[derive(Debug, Clone)]
-pub struct ReportsConfig {
-    /// 1, 5, 15, 30 or 60 minutes.
-    pub interval: Duration,
-    /// Wait after an interval closes before building it.
-    pub settle_delay: Duration,
-    /// How long after closing an interval is rebuilt (and re-sent when changed).
-    pub resend_window: Duration,
-    /// Abandoned within this many seconds: a short abandon.
-    pub short_abandon_sec: u32,
-    /// Service-level threshold of queues without their own (see [`Config::sl_threshold_for`]).
-    pub sl_threshold_sec: u32,
-}
-
-/// `[queues."…"]`: one queue's settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueConfig {
-    pub sl_threshold_sec: Option<u32>,
-}
-
-/// `[media]`: which TaskRouter channels count as which media type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaConfig {
-    /// TaskRouter channel unique name → reported media type (`voice`, `chat`, `sms`, `web`).
-    /// The key `default` applies to any channel not listed.
-    pub channels: BTreeMap<String, String>,
-    /// Channel names (or media types) never counted in queue reports.
-    pub exclude: Vec<String>,
-    /// Task attribute that may refine the channel (looked up in `channels` first).
-    pub attribute: String,
-}
-
-/// `[states."Activity"]`: the effective state forced for one TaskRouter Activity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateOverride {
-    pub state: AgentState,
-    /// Reason code sent with the state (e.g. `TRN`), if the entry gives one.
-    pub reason: Option<String>,
-}
-
-/// `[webhook]`: where Twilio Event Streams pushes TaskRouter events (a webhook sink).
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    /// The plain-HTTP listener, behind the operator's TLS terminator.
-    pub listen: std::net::SocketAddr,
-    /// The sink URL as configured at Twilio; every signature covers it.
-    pub public_url: String,
-    /// The path of `public_url`: the only path served.
-    pub path: String,
-    /// The Twilio account's Auth Token, which signs every request (`X-Twilio-Signature`).
-    pub auth_token: Secret,
-}
-
-/// `[admin]`: the `/healthz`, `/readyz`, `/metrics` endpoint.
-#[derive(Debug, Clone)]
-pub struct AdminConfig {
-    /// `None` disables the admin endpoint.
-    pub listen: Option<std::net::SocketAddr>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// `[log]`: log output.
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    pub format: LogFormat,
-    /// A level (`info`) or a `tracing` filter directive (`info,wfm_connector::acd=debug`).
-    pub level: String,
-}
-
 impl Config {
-    /// The effective configuration as TOML, secrets shown as `[redacted]` (`check-config`).
+    /// The effective configuration as TOML, secrets shown as `[redacted]` (`check-config`). It
+    /// loads again.
     pub fn redacted_toml(&self) -> String {
-        render::redacted_toml(self)
+        // Serialising strings, numbers and maps cannot fail; say so rather than panic.
+        toml::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
     }
 
-    /// The service-level threshold of a queue: its `[queues."…"]` entry by `WQ…` sid first, then by
-    /// friendly name, else `[reports] sl_threshold_sec`.
-    pub fn sl_threshold_for(&self, queue_sid: &str, queue_name: Option<&str>) -> u32 {
-        let by_sid = self.queues.get(queue_sid).and_then(|q| q.sl_threshold_sec);
-        let by_name = || {
-            queue_name
-                .and_then(|name| self.queues.get(name))
-                .and_then(|q| q.sl_threshold_sec)
-        };
-        by_sid
-            .or_else(by_name)
-            .unwrap_or(self.reports.sl_threshold_sec)
+    /// The rules the section structs cannot say by their types, section by section.
+    fn check(&mut self, ctx: &mut ctx::Ctx<'_>) {
+        let retention = self.buffer.retention;
+        self.acd.check(retention, ctx);
+        self.wfm.check(ctx);
+        self.buffer.check(ctx);
+        self.reports.check(retention, ctx);
+        self.media.check(ctx);
+        self.states.values_mut().for_each(StateOverride::check);
+        self.webhook = self.webhook.take().and_then(|w| w.check(ctx));
+        self.log.check(ctx);
     }
 
-    /// Every default, pointed at test servers: workspace `WS000…0`, username `SKtest`, password
-    /// `acd-secret`, tenant `tenant`, key id `key-id`, secret `wfm-secret`. Two choices differ
-    /// from the file defaults so tests run side by side: the admin endpoint is off (no fixed port)
-    /// and `connector_id` is `wfm-connector` rather than the host name (deterministic).
+    /// Every default, with both peers on loopback servers (a simulator's or a test's) and the
+    /// buffer at `buffer_path`; the credentials are left empty for the caller. Two choices differ
+    /// from the file defaults so connectors run side by side: the admin endpoint is off (no
+    /// fixed port) and `connector_id` is `wfm-connector` rather than the host name.
+    pub fn for_loopback(acd_base_url: &str, wfm_url: &str, buffer_path: &Path) -> Config {
+        let mut c: Config = schema::defaults();
+        c.acd.base_url = acd_base_url.trim_end_matches('/').to_string();
+        c.wfm.service_url = wfm_url.trim_end_matches('/').to_string();
+        c.wfm.connector_id = wfm::CONNECTOR_ID_FALLBACK.into();
+        c.buffer.path = buffer_path.to_path_buf();
+        c.admin.listen = None;
+        c
+    }
+
+    /// For tests only: [`Config::for_loopback`] with test credentials: workspace `WS000…0`,
+    /// username `SKtest`, password `acd-secret`, tenant `tenant`, key id `key-id`, secret
+    /// `wfm-secret`.
+    #[doc(hidden)]
     pub fn for_tests(acd_base_url: &str, wfm_url: &str, buffer_path: &Path) -> Config {
-        use defaults as d;
-        Config {
-            acd: AcdConfig {
-                base_url: acd_base_url.trim_end_matches('/').to_string(),
-                workspace_sid: "WS00000000000000000000000000000000".into(),
-                username: "SKtest".into(),
-                password: Secret::new("acd-secret"),
-                poll_interval: d::POLL_INTERVAL,
-                overlap: d::OVERLAP,
-                agent_id: AgentIdMode::FriendlyName,
-                page_size: d::PAGE_SIZE,
-                request_timeout: d::REQUEST_TIMEOUT,
-                workers_refresh: d::WORKERS_REFRESH,
-                initial_lookback: d::INITIAL_LOOKBACK,
-            },
-            wfm: WfmConfig {
-                service_url: wfm_url.trim_end_matches('/').to_string(),
-                tenant_name: "tenant".into(),
-                access_key_id: "key-id".into(),
-                access_key_secret: Secret::new("wfm-secret"),
-                batch_size: d::BATCH_SIZE,
-                report_concurrency: d::REPORT_CONCURRENCY,
-                heartbeat_interval: d::HEARTBEAT_INTERVAL,
-                snapshot_interval: d::SNAPSHOT_INTERVAL,
-                request_timeout: d::REQUEST_TIMEOUT,
-                token_refresh_ahead: d::TOKEN_REFRESH_AHEAD,
-                retry_initial: d::RETRY_INITIAL,
-                retry_max: d::RETRY_MAX,
-                connector_id: d::CONNECTOR_ID_FALLBACK.into(),
-            },
-            buffer: BufferConfig {
-                path: buffer_path.to_path_buf(),
-                retention: d::RETENTION,
-            },
-            reports: ReportsConfig::default(),
-            queues: BTreeMap::new(),
-            media: MediaConfig::default(),
-            states: BTreeMap::new(),
-            admin: AdminConfig { listen: None },
-            webhook: None,
-            log: LogConfig {
-                format: LogFormat::Text,
-                level: d::LOG_LEVEL.into(),
-            },
-        }
-    }
-}
-
-impl MediaConfig {
-    /// Media type of a task: the refining attribute first, then the channel name, then `default`.
-    /// `None` when the channel (or what it maps to) is excluded.
-    pub fn media_for(&self, channel: Option<&str>, refine: Option<&str>) -> Option<String> {
-        for name in [refine, channel].into_iter().flatten() {
-            if self.exclude.iter().any(|x| x == name) {
-                return None;
-            }
-            if let Some(m) = self.channels.get(name) {
-                return if self.exclude.iter().any(|x| x == m) {
-                    None
-                } else {
-                    Some(m.clone())
-                };
-            }
-        }
-        let m = self.channels.get("default")?;
-        if self.exclude.iter().any(|x| x == m) {
-            None
-        } else {
-            Some(m.clone())
-        }
-    }
-}
-
-impl Default for MediaConfig {
-    fn default() -> Self {
-        let channels = [
-            ("voice", "voice"),
-            ("chat", "chat"),
-            ("sms", "sms"),
-            ("video", "web"),
-            ("default", "web"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        MediaConfig {
-            channels,
-            exclude: vec!["email".into(), "fax".into()],
-            attribute: defaults::MEDIA_ATTRIBUTE.into(),
-        }
-    }
-}
-
-impl Default for ReportsConfig {
-    fn default() -> Self {
-        ReportsConfig {
-            interval: defaults::REPORT_INTERVAL,
-            settle_delay: defaults::SETTLE_DELAY,
-            resend_window: defaults::RESEND_WINDOW,
-            short_abandon_sec: defaults::SHORT_ABANDON_SEC,
-            sl_threshold_sec: defaults::SL_THRESHOLD_SEC,
-        }
+        let mut c = Config::for_loopback(acd_base_url, wfm_url, buffer_path);
+        c.acd.workspace_sid = "WS00000000000000000000000000000000".into();
+        c.acd.username = "SKtest".into();
+        c.acd.password = Secret::new("acd-secret");
+        c.wfm.tenant_name = "tenant".into();
+        c.wfm.access_key_id = "key-id".into();
+        c.wfm.access_key_secret = Secret::new("wfm-secret");
+        c
     }
 }

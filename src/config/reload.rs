@@ -1,14 +1,30 @@
 //! What a reload (SIGHUP, `systemctl reload`) may change in a running connector, and what only a
 //! restart applies.
 //!
-//! Reloaded, read by the loops where they use them: `[log] level` and `format`, `[states]`,
-//! `[queues]`, `[media]`, `[reports] short_abandon_sec` and `sl_threshold_sec`, `[wfm]
-//! batch_size`. Everything else — URLs, credentials, the workspace, the buffer, listen addresses,
-//! intervals and timings that loops and clients were built with — needs a restart: a reload names
-//! each such key that changed and keeps the running value. Every field is listed below by an
-//! exhaustive destructuring, so a new key cannot be added without deciding which kind it is.
+//! Reloaded, read by the loops where they use them: the keys of [`RELOADABLE`]. Everything else
+//! — URLs, credentials, the workspace, the buffer, listen addresses, intervals and timings that
+//! loops and clients were built with — needs a restart: a reload names each such key that
+//! changed and keeps the running value. Keys are compared in their rendered form (the one
+//! `check-config` prints), walked in schema order, so a new key needs a restart until it is
+//! listed here; secrets render as `[redacted]` and are compared by [`secret_changed`].
 
-use super::{AcdConfig, AdminConfig, BufferConfig, Config, LogConfig, ReportsConfig, WfmConfig};
+use super::Config;
+use super::schema::Schema;
+
+/// The keys a reload applies; `[section]` alone stands for the whole section.
+pub const RELOADABLE: [&str; 8] = [
+    "[wfm] batch_size",
+    "[reports] short_abandon_sec",
+    "[reports] sl_threshold_sec",
+    "[queues]",
+    "[media]",
+    "[states]",
+    "[log] format",
+    "[log] level",
+];
+
+/// Sections compared as one: a change anywhere in them is named by the section.
+const WHOLE: [&str; 2] = ["media", "webhook"];
 
 /// The outcome of comparing a freshly loaded configuration with the running one.
 #[derive(Debug, Clone)]
@@ -16,207 +32,71 @@ pub struct Reload {
     /// The configuration to run with: the running one with the reloadable keys of the new one.
     pub config: Config,
     /// Reloadable keys whose value changed (applied), e.g. `[states]`, `[wfm] batch_size`.
-    pub applied: Vec<&'static str>,
+    pub applied: Vec<String>,
     /// Keys that changed but need a restart (not applied), e.g. `[acd] base_url`.
-    pub needs_restart: Vec<&'static str>,
+    pub needs_restart: Vec<String>,
 }
 
 /// Compares `new` with `running`: see the module documentation.
 pub fn reload(running: &Config, new: Config) -> Reload {
-    let mut applied = Vec::new();
-    let mut restart = Vec::new();
-    let differs = |list: &mut Vec<&'static str>, key: &'static str, changed: bool| {
-        if changed {
-            list.push(key);
+    let (was, now) = (rendered(running), rendered(&new));
+    let value = |table: &toml::Table, section: &str, key: Option<&str>| {
+        let section = table.get(section).cloned();
+        match key {
+            None => section,
+            Some(key) => section.and_then(|s| s.get(key).cloned()),
         }
     };
-    let Config {
-        acd,
-        wfm,
-        buffer,
-        reports,
-        queues,
-        media,
-        states,
-        admin,
-        webhook,
-        log,
-    } = &new;
-    let r = running;
-
-    let AcdConfig {
-        base_url,
-        workspace_sid,
-        username,
-        password,
-        poll_interval,
-        overlap,
-        agent_id,
-        page_size,
-        request_timeout,
-        workers_refresh,
-        initial_lookback,
-    } = acd;
-    let a = &r.acd;
-    differs(&mut restart, "[acd] base_url", *base_url != a.base_url);
-    differs(
-        &mut restart,
-        "[acd] workspace_sid",
-        *workspace_sid != a.workspace_sid,
-    );
-    differs(&mut restart, "[acd] username", *username != a.username);
-    differs(&mut restart, "[acd] password", *password != a.password);
-    differs(
-        &mut restart,
-        "[acd] poll_interval",
-        *poll_interval != a.poll_interval,
-    );
-    differs(&mut restart, "[acd] overlap", *overlap != a.overlap);
-    differs(&mut restart, "[acd] agent_id", *agent_id != a.agent_id);
-    differs(&mut restart, "[acd] page_size", *page_size != a.page_size);
-    differs(
-        &mut restart,
-        "[acd] request_timeout",
-        *request_timeout != a.request_timeout,
-    );
-    differs(
-        &mut restart,
-        "[acd] workers_refresh",
-        *workers_refresh != a.workers_refresh,
-    );
-    differs(
-        &mut restart,
-        "[acd] initial_lookback",
-        *initial_lookback != a.initial_lookback,
-    );
-
-    let WfmConfig {
-        service_url,
-        tenant_name,
-        access_key_id,
-        access_key_secret,
-        batch_size,
-        report_concurrency,
-        heartbeat_interval,
-        snapshot_interval,
-        request_timeout,
-        token_refresh_ahead,
-        retry_initial,
-        retry_max,
-        connector_id,
-    } = wfm;
-    let w = &r.wfm;
-    differs(
-        &mut restart,
-        "[wfm] service_url",
-        *service_url != w.service_url,
-    );
-    differs(
-        &mut restart,
-        "[wfm] tenant_name",
-        *tenant_name != w.tenant_name,
-    );
-    differs(
-        &mut restart,
-        "[wfm] access_key_id",
-        *access_key_id != w.access_key_id,
-    );
-    let secret_changed = *access_key_secret != w.access_key_secret;
-    differs(&mut restart, "[wfm] access_key_secret", secret_changed);
-    differs(
-        &mut applied,
-        "[wfm] batch_size",
-        *batch_size != w.batch_size,
-    );
-    let concurrency = *report_concurrency != w.report_concurrency;
-    differs(&mut restart, "[wfm] report_concurrency", concurrency);
-    let heartbeat = *heartbeat_interval != w.heartbeat_interval;
-    differs(&mut restart, "[wfm] heartbeat_interval", heartbeat);
-    let snapshot = *snapshot_interval != w.snapshot_interval;
-    differs(&mut restart, "[wfm] snapshot_interval", snapshot);
-    differs(
-        &mut restart,
-        "[wfm] request_timeout",
-        *request_timeout != w.request_timeout,
-    );
-    let ahead = *token_refresh_ahead != w.token_refresh_ahead;
-    differs(&mut restart, "[wfm] token_refresh_ahead", ahead);
-    differs(
-        &mut restart,
-        "[wfm] retry_initial",
-        *retry_initial != w.retry_initial,
-    );
-    differs(&mut restart, "[wfm] retry_max", *retry_max != w.retry_max);
-    differs(
-        &mut restart,
-        "[wfm] connector_id",
-        *connector_id != w.connector_id,
-    );
-
-    let BufferConfig { path, retention } = buffer;
-    differs(&mut restart, "[buffer] path", *path != r.buffer.path);
-    differs(
-        &mut restart,
-        "[buffer] retention",
-        *retention != r.buffer.retention,
-    );
-
-    let ReportsConfig {
-        interval,
-        settle_delay,
-        resend_window,
-        short_abandon_sec,
-        sl_threshold_sec,
-    } = reports;
-    let p = &r.reports;
-    differs(&mut restart, "[reports] interval", *interval != p.interval);
-    differs(
-        &mut restart,
-        "[reports] settle_delay",
-        *settle_delay != p.settle_delay,
-    );
-    differs(
-        &mut restart,
-        "[reports] resend_window",
-        *resend_window != p.resend_window,
-    );
-    let short = *short_abandon_sec != p.short_abandon_sec;
-    differs(&mut applied, "[reports] short_abandon_sec", short);
-    let sl = *sl_threshold_sec != p.sl_threshold_sec;
-    differs(&mut applied, "[reports] sl_threshold_sec", sl);
-
-    differs(&mut applied, "[queues]", *queues != r.queues);
-    differs(&mut applied, "[media]", *media != r.media);
-    differs(&mut applied, "[states]", *states != r.states);
-
-    let AdminConfig { listen } = admin;
-    differs(&mut restart, "[admin] listen", *listen != r.admin.listen);
-    // The push path's listener, URL and token are bound at start-up.
-    let same_webhook = match (webhook, &r.webhook) {
-        (None, None) => true,
-        (Some(n), Some(o)) => {
-            n.listen == o.listen && n.public_url == o.public_url && n.auth_token == o.auth_token
+    let mut changed = Vec::new();
+    for section in &Schema::of_config().sections {
+        let name = section.name.as_str();
+        if section.named || WHOLE.contains(&name) {
+            let token = name == "webhook" && secret_changed(running, &new, name, "auth_token");
+            if token || value(&was, name, None) != value(&now, name, None) {
+                changed.push(format!("[{name}]"));
+            }
+            continue;
         }
-        _ => false,
-    };
-    differs(&mut restart, "[webhook]", !same_webhook);
-
-    let LogConfig { format, level } = log;
-    differs(&mut applied, "[log] format", *format != r.log.format);
-    differs(&mut applied, "[log] level", *level != r.log.level);
-
+        for key in &section.keys {
+            let differs = value(&was, name, Some(key)) != value(&now, name, Some(key));
+            if differs || secret_changed(running, &new, name, key) {
+                changed.push(format!("[{name}] {key}"));
+            }
+        }
+    }
+    let (applied, needs_restart) = changed
+        .into_iter()
+        .partition(|key| RELOADABLE.contains(&key.as_str()));
     let mut config = running.clone();
-    config.wfm.batch_size = *batch_size;
-    config.reports.short_abandon_sec = *short_abandon_sec;
-    config.reports.sl_threshold_sec = *sl_threshold_sec;
-    config.queues = queues.clone();
-    config.media = media.clone();
-    config.states = states.clone();
-    config.log = log.clone();
+    config.wfm.batch_size = new.wfm.batch_size;
+    config.reports.short_abandon_sec = new.reports.short_abandon_sec;
+    config.reports.sl_threshold_sec = new.reports.sl_threshold_sec;
+    config.queues = new.queues;
+    config.media = new.media;
+    config.states = new.states;
+    config.log = new.log;
     Reload {
         config,
         applied,
-        needs_restart: restart,
+        needs_restart,
+    }
+}
+
+/// The configuration as a TOML table, as `check-config` prints it.
+fn rendered(c: &Config) -> toml::Table {
+    toml::Table::try_from(c).unwrap_or_default()
+}
+
+/// Whether the secret at `[section] key` differs (its rendering is always `[redacted]`).
+fn secret_changed(a: &Config, b: &Config, section: &str, key: &str) -> bool {
+    match (section, key) {
+        ("acd", "password") => a.acd.password != b.acd.password,
+        ("wfm", "access_key_secret") => a.wfm.access_key_secret != b.wfm.access_key_secret,
+        ("webhook", "auth_token") => {
+            let token = |c: &Config| c.webhook.as_ref().map(|w| w.auth_token.clone());
+            token(a) != token(b)
+        }
+        _ => false,
     }
 }
 

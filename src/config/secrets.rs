@@ -7,7 +7,7 @@
 //! never the content. Commands that only read the buffer (`status`, `replay`) load without them
 //! ([`Secrets::Skip`]): the secrets may live in systemd credentials that a shell does not have.
 
-use super::build::{Ctx, Secrets};
+use super::ctx::{Ctx, Secrets};
 use super::error::ConfigError;
 use crate::secret::Secret;
 use std::path::{Path, PathBuf};

@@ -1,60 +1,123 @@
-//! `[webhook]`: the push path (SPEC §12), from its raw form to [`WebhookConfig`]. Off unless
-//! `listen` is set; then `public_url` and the Twilio auth token (inline, `auth_token_file` or the
-//! systemd credential `twilio-auth-token`) are required.
+//! `[webhook]`: the push path (SPEC §12). Off unless `listen` is set; then `public_url` and the
+//! Twilio auth token (inline, `auth_token_file` or the systemd credential `twilio-auth-token`)
+//! are required. The doc comment of each field is the operator's documentation of its key.
 //!
 //! `public_url` is the sink URL configured at Twilio: its path is the path served, and the
 //! signature of every request covers it. The listener itself speaks plain HTTP behind the
 //! operator's TLS terminator, so a `public_url` that is not https is allowed but warned about.
+//! [`crate::webhook`] serves it.
 
-use super::WebhookConfig;
-use super::build::Ctx;
-use super::defaults as d;
-use super::error::ConfigError;
-use super::raw::RawWebhook;
+use super::ctx::Ctx;
 use super::secrets::{SecretSources, resolve};
+use super::values::{self, addr_or_off};
+use crate::secret::Secret;
+use serde::de::Error;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::net::SocketAddr;
 
-const S: &str = "webhook";
+/// `[webhook]`: where Twilio Event Streams pushes TaskRouter events (a webhook sink).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where this daemon accepts the pushes: a plain-HTTP listener, behind the operator's TLS
+    /// terminator. `"off"` (the default) or `""` turns the push path off.
+    #[serde(default = "unspecified", with = "listen")]
+    pub listen: SocketAddr,
+    /// REQUIRED with `listen`. The sink URL exactly as configured at Twilio; every signature
+    /// covers it.
+    #[serde(default)]
+    pub public_url: String,
+    /// The path of `public_url`: the only path served.
+    #[serde(skip)]
+    pub path: String,
+    /// REQUIRED with `listen`, one of: the Twilio account's Auth Token (it signs every request,
+    /// `X-Twilio-Signature`) inline, `auth_token_file`, or the systemd credential
+    /// `twilio-auth-token`.
+    #[serde(default, deserialize_with = "values::secret")]
+    pub auth_token: Secret,
+    /// A file holding the Auth Token.
+    #[serde(default, skip_serializing)]
+    pub auth_token_file: Option<String>,
+}
 
-/// `None` when the section is absent or `listen` is `"off"` / `""`.
-pub(crate) fn webhook(
-    raw: RawWebhook,
-    ctx: &mut Ctx<'_>,
-) -> Result<Option<WebhookConfig>, ConfigError> {
-    let listen = match raw.listen.as_deref().map(str::trim) {
-        None | Some("") => return Ok(None),
-        Some(off) if off.eq_ignore_ascii_case("off") => return Ok(None),
-        Some(text) => text.parse().map_err(|_| {
-            let message = format!(
-                "{text:?} is not an address; write IP:port, e.g. \"0.0.0.0:9465\", or \"off\""
-            );
-            ctx.invalid(S, "listen", message)
-        })?,
-    };
-    let text = ctx.required(S, "public_url", raw.public_url)?;
-    let path = public_path(&text).map_err(|message| ctx.invalid(S, "public_url", message))?;
-    if !text.to_ascii_lowercase().starts_with("https://") {
-        let at = ctx.at(S, "public_url");
-        ctx.warn(format!(
-            "{at}: {text:?} is not https: Twilio would send the events, and the signature that \
-             protects them, in clear; put a TLS terminator in front of [webhook] listen"
-        ));
+/// Stands in for `listen` while the push path is off (the section is then `None`).
+fn unspecified() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 0))
+}
+
+mod listen {
+    use super::*;
+    pub fn serialize<S: Serializer>(addr: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(addr)
     }
-    let auth_token = resolve(
-        ctx,
-        SecretSources {
-            section: S,
-            key: "auth_token",
-            inline: raw.auth_token,
-            file: raw.auth_token_file,
-            credential: d::TWILIO_AUTH_TOKEN_CREDENTIAL,
-        },
-    )?;
-    Ok(Some(WebhookConfig {
-        listen,
-        public_url: text,
-        path,
-        auth_token,
-    }))
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+        let text = String::deserialize(d)?;
+        let addr = addr_or_off::parse(&text, "0.0.0.0:9465").map_err(D::Error::custom)?;
+        Ok(addr.unwrap_or_else(unspecified))
+    }
+}
+
+/// `#[serde(with = "webhook::section")]`: the section, `None` when `listen` is absent, `"off"` or
+/// `""` (every key is still read, so a typo in an unused section is still refused).
+pub(crate) mod section {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(w: &Option<WebhookConfig>, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Off {
+            listen: &'static str,
+        }
+        match w {
+            Some(w) => w.serialize(s),
+            None => Off { listen: "off" }.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WebhookConfig>, D::Error> {
+        let table = toml::Table::deserialize(d)?;
+        let on = match table.get("listen") {
+            Some(toml::Value::String(text)) => {
+                addr_or_off::parse(text, "").is_ok_and(|a| a.is_some())
+            }
+            Some(_) => true,
+            None => false,
+        };
+        let webhook = WebhookConfig::deserialize(toml::Value::Table(table))
+            .map_err(|e| D::Error::custom(e.message()))?;
+        Ok(on.then_some(webhook))
+    }
+}
+
+impl WebhookConfig {
+    /// The required keys, the path served, and the token. A problem leaves the push path off.
+    pub(crate) fn check(mut self, ctx: &mut Ctx<'_>) -> Option<WebhookConfig> {
+        const S: &str = "webhook";
+        if !ctx.require(S, "public_url", &mut self.public_url) {
+            return None;
+        }
+        let text = self.public_url.clone();
+        let path = public_path(&text).map_err(|message| ctx.invalid(S, "public_url", message));
+        self.path = ctx.check(path)?;
+        if !text.to_ascii_lowercase().starts_with("https://") {
+            let at = ctx.at(S, "public_url");
+            ctx.warn(format!(
+                "{at}: {text:?} is not https: Twilio would send the events, and the signature that \
+                 protects them, in clear; put a TLS terminator in front of [webhook] listen"
+            ));
+        }
+        let token = resolve(
+            ctx,
+            SecretSources {
+                section: S,
+                key: "auth_token",
+                inline: Some(self.auth_token.clone()).filter(|t| !t.is_empty()),
+                file: self.auth_token_file.clone(),
+                credential: "twilio-auth-token",
+            },
+        );
+        self.auth_token = ctx.check(token)?;
+        Some(self)
+    }
 }
 
 /// The path served for `public_url`, or why the URL cannot be a sink URL.

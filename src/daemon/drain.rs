@@ -32,11 +32,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(1);
 
 /// The retry policy for delivery, from `[wfm]`: unlimited tries.
 pub fn delivery_policy(shared: &Shared) -> RetryPolicy {
-    RetryPolicy {
-        initial: shared.config.wfm.retry_initial,
-        max: shared.config.wfm.retry_max,
-        max_tries: None,
-    }
+    RetryPolicy::from_settings(&shared.config.wfm.retry())
 }
 
 /// What the drain needs of an outbox.

@@ -64,11 +64,7 @@ pub struct Poller<A: AcdSource> {
 impl<A: AcdSource> Poller<A> {
     pub fn new(shared: Shared, store: SharedStore, acd: A) -> Self {
         let ctx = Arc::new(derive_context(&shared));
-        let policy = RetryPolicy {
-            initial: shared.config.wfm.retry_initial,
-            max: shared.config.wfm.retry_max,
-            max_tries: None,
-        };
+        let policy = RetryPolicy::from_settings(&shared.config.acd.retry());
         Poller {
             shared,
             store,

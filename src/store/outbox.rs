@@ -202,7 +202,8 @@ impl Store {
             };
             for (index, error) in &grouped {
                 if let (Some(id), Some(seq)) = (batch.ids.get(*index), batch.seqs.get(*index)) {
-                    dead.execute(params![kind, id, error, now_ms, seq]).map_err(w)?;
+                    dead.execute(params![kind, id, error, now_ms, seq])
+                        .map_err(w)?;
                 }
             }
         }
