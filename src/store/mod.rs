@@ -1,7 +1,9 @@
 //! The buffer: one SQLite file (WAL) holding the raw event log, the cursor, everything derived
 //! from the log, the outboxes, dead letters and what was sent (SPEC §7).
 //!
-//! - [`ingest`]: a page of events, what it derives and the cursor move, in one transaction.
+//! - [`ingest`]: a page of events, what it derives and the cursor move, in one transaction;
+//!   `workers` (segments, the worker rows, re-derivation after a late event) and `tasks` (tasks
+//!   and reservations) write what it derives.
 //! - [`outbox`]: claiming, acknowledging and dead-lettering what goes to WFM.
 //! - [`status`]: what `status` and `/metrics` read.
 //!
