@@ -30,13 +30,14 @@ use wfm_connector::wfm::WfmClient;
 const AGENTS: usize = 20_000;
 const BATCH: usize = 500;
 
-/// The wrk script: each request takes the next (key, body) line of the file given after `--`;
-/// after the last one it asks for a path that is no data call until the bench stops it.
+/// The wrk script: each request carries the next (key, body) line of the file given after `--`;
+/// the line advances on each answer, not on each `request()` call (wrk calls `request()` once more
+/// than it sends, at start: advancing there skipped the first body, and the bench waited for its
+/// states forever). After the last one it asks for a path that is no data call until stopped.
 const LUA: &str = r#"
 local token = "@TOKEN@"
 local items = {}
-local sent = 0
-local answered = 0
+local next_item = 1
 
 function init(args)
   for line in io.lines(args[1]) do
@@ -46,10 +47,9 @@ function init(args)
 end
 
 function request()
-  sent = sent + 1
   -- Past the last body (wrk keeps asking until it is stopped): not a data call.
-  if sent > #items then return wrk.format("GET", "/bench-done") end
-  local item = items[sent]
+  if next_item > #items then return wrk.format("GET", "/bench-done") end
+  local item = items[next_item]
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
     ["Accept"] = "application/json",
@@ -59,8 +59,8 @@ function request()
 end
 
 function response(status, headers, body)
-  answered = answered + 1
-  if answered >= #items then wrk.thread:stop() end
+  next_item = next_item + 1
+  if next_item > #items then wrk.thread:stop() end
 end
 "#;
 

@@ -40,5 +40,7 @@ out=target/bench-results.txt
 for bench in "${benches[@]}"; do
   echo
   echo "== $bench"
-  cargo bench --locked --bench "$bench" 2>&1 | grep -Ev '^ *(Compiling|Finished|Running) '
+  # One failing bench is reported and the others still run.
+  { cargo bench --locked --bench "$bench" 2>&1 || echo "($bench FAILED)"; } |
+    grep --line-buffered -Ev '^ *(Compiling|Finished|Running) ' || true
 done | tee -a "$out"
