@@ -16,6 +16,7 @@
 //! ends and the clock starts. Split: the wait for the pusher's next try (its backoff, up to
 //! `retry_max`) and the drain proper; the reference is `sim wfm`'s own time answering the same
 //! requests (arrival to answer, from its request log): what any client would have to wait for.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

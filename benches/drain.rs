@@ -12,6 +12,7 @@
 //! flight, like the pusher, which keeps each agent's states in order) to a fresh `sim wfm` of the
 //! same options in this process (fresh: the first one would answer them as duplicates), with a
 //! valid token in the Lua script's headers. Both end with every state accepted once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

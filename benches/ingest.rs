@@ -6,6 +6,7 @@
 //!
 //! Run: `cargo bench --bench ingest` (prints events/s for each and the ratios; the `sqlite3`
 //! reference is skipped, saying so, when the tool is not installed: `benches/run.sh` installs it).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::process::{Command, Stdio};

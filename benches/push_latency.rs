@@ -17,6 +17,7 @@
 //!
 //! Reference, measured in the same run: one signed POST of a one-event body to a bare HTTP server
 //! on loopback (reads the body, answers 200) plus one WFM post, sequential, raw HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -13,6 +13,7 @@
 //! is read from both simulators' request logs: visible → the first Events request after it
 //! (the wait for the poll tick), → the `POST /agent-states` carrying it (fetch, ingest, pusher
 //! wake-up, claim), → recorded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -14,6 +14,7 @@
 //! References in the same run: the simulators' CPU in this process over the same window (the
 //! other side of the same traffic), and the interval's rows read from the buffer without building
 //! anything.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

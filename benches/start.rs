@@ -5,6 +5,7 @@
 //! binary links (rustls with `aws-lc-rs`, reqwest's `rustls` feature, or `ring`).
 //!
 //! Run: `cargo bench --locked --bench start` (a few seconds).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,9 +2,6 @@
 //! Exit codes follow sysexits: 0 ok, 64 usage, 69 a peer unreachable (`check-config --connect`),
 //! 74 I/O error (buffer), 78 configuration error.
 
-// No `unwrap`/`expect` outside tests: the rule holds by itself (CI runs clippy with -D warnings).
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
-
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! TaskRouter response bodies as Twilio documents them (the examples of
 //! `reference/twilio_taskrouter_v1.json`, copied to `tests/fixtures/`), read by the connector's
 //! parser; and what it does with bodies that are not what they should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use wfm_connector::acd::AcdError;
 use wfm_connector::acd::dto::{parse_activities_page, parse_events_page, parse_workers_page};

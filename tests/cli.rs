@@ -1,5 +1,6 @@
 //! The command line as an operator meets it: exit codes (sysexits), messages that name the key,
 //! secrets never printed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::process::Command;
 

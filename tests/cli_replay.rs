@@ -1,6 +1,7 @@
 //! `replay --reports` and observed history (issue 6): a range before the buffer's first poll is
 //! refused with the reason; a range that starts before it is replayed from the first whole
 //! interval.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::process::Command;
 use wfm_connector::clock::rfc3339_ms;

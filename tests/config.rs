@@ -1,5 +1,6 @@
 //! Black-box tests of configuration loading (SPEC §8): the shipped example, defaults, durations,
 //! environment overrides, secrets, validation messages, and that no secret ever leaks.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! `contrib/`: the Grafana dashboard and the Prometheus alert rules only name metrics that a
 //! running connector exports, and cover what an operator watches (issue 10). The connector is the
 //! real binary against both simulators; its `/metrics` is read over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Black-box tests of `demo`, `sim acd` and `sim wfm` through the built binary: exit codes and
 //! what a newcomer sees. The demo runs for a few seconds only; the simulators cannot tell a test
 //! which port they picked, so they are tested on what they refuse.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::net::TcpListener;
 use std::process::{Command, Output};

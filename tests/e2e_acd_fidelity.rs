@@ -1,6 +1,7 @@
 //! TaskRouter as it really is (issue 6): the Workers list shows `attributes` as null, so an
 //! `agent_id = "attribute:…"` connector reads each worker it needs; an agent is never sent under a
 //! fallback id; a `next_page_url` that names another host is refused, logged and polling goes on.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! ordered state changes a connector that never stopped would have sent — the same ids, in the
 //! same order per agent. Also: events dated in the future are quarantined instead of freezing an
 //! agent's real time, and a `next_page_url` the connector will not follow does not stop polling.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

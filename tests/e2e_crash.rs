@@ -3,6 +3,7 @@
 //!
 //! The default run kills the connector 4 times; the soak kills it 50 times:
 //! `WFM_SOAK_KILLS=50 cargo test --release --test e2e_crash -- --nocapture`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

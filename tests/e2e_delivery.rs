@@ -4,6 +4,7 @@
 //! nothing is lost (every state reaches WFM once, in order, when the answers turn good), the
 //! connector warns with what came back, `/readyz` fails during a run of such answers and
 //! recovers, and `/metrics` counts them — for agent states, reports and heartbeats.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

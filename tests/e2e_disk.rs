@@ -2,6 +2,7 @@
 //! every poll), fails `/readyz`, keeps running, and once space is back every state arrives, in
 //! order; the WAL stays bounded. Runs on a real small `tmpfs` (needs root and `mount`, as CI has);
 //! where `mount` is refused it says so and checks nothing else.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

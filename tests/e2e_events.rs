@@ -2,6 +2,7 @@
 //! reported task dates (`task_age`, `task_date_created`, `task_queue_entered_date`) from the
 //! scripted TaskRouter simulator over loopback HTTP, through the connector (the real binary for
 //! real time; in process on a manual clock for the 15-minute queue report) to the WFM simulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! an event of the current second is in the window of the first poll after it became visible —
 //! the poll's `EndDate` covers it — instead of waiting for the next whole second to be asked
 //! for. Also: `sim wfm` stamps each accepted state with its clock, which the benchmark reads.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! event; a file with errors is refused, every error logged, nothing changed and the daemon runs
 //! on; a changed key that needs a restart is named as such, and the running value kept; a new log
 //! format applies at once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

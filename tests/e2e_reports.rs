@@ -1,6 +1,7 @@
 //! The 15-minute reports end to end: scripted TaskRouter → the connector (in process, on a manual
 //! clock so intervals pass at once) → WFM simulator. Every expected number is worked out in the
 //! comments.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Real-time agent states end to end: scripted TaskRouter → the connector binary → WFM simulator,
 //! over loopback HTTP, with a real SQLite buffer. Includes the failure paths of SPEC §6–§8.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! 30 s: the push is the only way); the same event polled later is not sent again; forged,
 //! unsigned, altered and oversized requests are refused and store nothing; the Auth Token never
 //! reaches the logs, `check-config` or `status`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

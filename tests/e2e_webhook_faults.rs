@@ -2,6 +2,7 @@
 //! reordered pushes derive exactly what in-order polling derives; pushes lost while the connector
 //! was down are brought by polling; a buffer that refuses writes answers 503, and the push Twilio
 //! retries gets in once there is room.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

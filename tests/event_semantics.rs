@@ -3,6 +3,7 @@
 //! `queue_report`. Every expected number is worked out in a comment.
 //!
 //! Times are on 2026-11-20 UTC; the interval under test is `[10:15, 10:30)`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -6,6 +6,7 @@
 //!
 //! Bounded for CI (`WFM_FUZZ_CASES`, default 256 cases per target, a few seconds); a longer run:
 //! `WFM_FUZZ_CASES=100000 cargo test --release --locked --test fuzz_input`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! reports are identical." Events of a busy quarter-hour go through the real buffer (ingest,
 //! derivation, late-event re-derivation) in a random order and random page splits; the reports
 //! built from it must equal those built from in-order arrival, byte for byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! sends several reports at once for different intervals — at most `[wfm] report_concurrency` —
 //! while the revisions of one interval go strictly one after the other: revision N+1 leaves only
 //! once WFM has answered revision N. Real WFM simulator on loopback, real SQLite file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //!
 //! Times are on 2026-11-20 UTC; `t("10:16:04.500")`. The interval under test is usually
 //! `[10:15, 10:30)`; `NEXT` is `[10:30, 10:45)`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use proptest::prelude::*;
 use wfm_connector::clock::parse_rfc3339_ms;

@@ -1,6 +1,7 @@
 //! Black-box tests of `sim acd` through real HTTP on loopback: paging, windows, auth, Twilio's
 //! shapes, the synthetic centre's determinism and lifecycles, and every fault. Time is driven with
 //! a `ManualClock`; nothing waits on a sleep.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -3,6 +3,7 @@
 //! never; refused deliveries are retried, then given up; the faults drop, duplicate and reorder.
 //! The receiver here is a plain HTTP server on loopback that records what arrives and checks
 //! every signature with the connector's own verifier.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

@@ -1,5 +1,6 @@
 //! `sim wfm` through real HTTP on loopback: tokens, validation, recording, faults, waiting.
 //! No test sleeps to synchronise: waits go through `wait_until`, time through a `ManualClock`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};

@@ -1,5 +1,6 @@
 //! The buffer file itself: versioned migrations, retention pruning, and errors that say what and
 //! where instead of crashing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The buffer's ingestion through real SQLite files: dedup by sid, the cursor moving with the page,
 //! derivation of states and segments, and late events.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! committed before a poll has published the derivation context; then requests are committed
 //! through `Store::ingest`, deduplicated by sid across requests, without moving the cursor,
 //! counted as pushed first, and the state pusher is woken.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 mod common;
 
