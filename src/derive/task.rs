@@ -68,18 +68,20 @@
 
 mod dates;
 mod order;
+mod progress;
 mod record;
 mod reservation;
 
 use crate::config::{AgentIdMode, MediaConfig};
 use crate::model::{AcdEvent, Millis, ReservationOutcome, ReservationRecord, TaskOutcome};
 use dates::ReportedDates;
-use order::ordered_events;
+pub use progress::TaskProgress;
 pub use record::{HandlingLeg, TaskDerivation, TaskRecord, TaskTransfer};
 use reservation::{ReservationFold, reservation_sid_of};
 use std::collections::BTreeMap;
 
 /// The agent holding the task right now.
+#[derive(Debug, Clone)]
 struct Holder {
     worker_sid: String,
     agent_id: String,
@@ -88,7 +90,7 @@ struct Holder {
 }
 
 /// Everything read from one task's events, in order, before the record is put together.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct TaskFold {
     channel: Option<String>,
     attributes: Option<serde_json::Map<String, serde_json::Value>>,
@@ -130,13 +132,7 @@ pub fn derive_task_refs(
     media: &MediaConfig,
     agent_id_mode: &AgentIdMode,
 ) -> Option<TaskDerivation> {
-    let (task_sid, events) = ordered_events(events)?;
-    let first_ms = events.first().map(|e| e.event_ms)?;
-    let mut fold = TaskFold::default();
-    for e in &events {
-        fold.apply(e, agent_id_mode);
-    }
-    Some(fold.finish(task_sid, first_ms, media, agent_id_mode))
+    TaskProgress::start(events, agent_id_mode).map(|p| p.derivation(media, agent_id_mode))
 }
 
 impl TaskFold {
@@ -237,7 +233,7 @@ impl TaskFold {
     }
 
     fn finish(
-        self,
+        &self,
         task_sid: String,
         first_ms: Millis,
         media: &MediaConfig,
@@ -275,13 +271,14 @@ impl TaskFold {
             .collect();
         let end = self
             .end
+            .clone()
             .or_else(|| inferred_end(&handling, &reservations, entries));
         let first_leg = handling.first();
 
         let queue_sid = first_leg
             .and_then(|l| l.queue_sid.clone())
             .or_else(|| entries.last().map(|(_, q)| q.clone()))
-            .or(self.last_queue_seen);
+            .or_else(|| self.last_queue_seen.clone());
         let created_ms = self.created_ms.or(self.reported.created_ms());
         let seen_first = entries.first().map(|(t, _)| *t);
         let entered_ms = [seen_first, self.reported.first_entry_ms()]
@@ -324,7 +321,7 @@ impl TaskFold {
                 .and_then(|q| self.queue_names.get(q).cloned()),
             queue_sid,
             counted: !outbound && media_type.is_some(),
-            channel: self.channel,
+            channel: self.channel.clone(),
             media_type,
             outbound,
             created_ms,
@@ -339,7 +336,7 @@ impl TaskFold {
             ended_ms,
             end_event: end.map(|(_, k)| k),
             outcome,
-            transfers: self.transfers,
+            transfers: self.transfers.clone(),
             handling,
             task_sid,
         };

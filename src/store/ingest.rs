@@ -11,24 +11,26 @@
 //! - Each worker's derived state ([`WorkerState`]) is kept in memory between pages (loaded from
 //!   `workers` on first use, written back once per page, not per event); the segment and
 //!   real-time rules are the pure [`crate::derive::segments`], and `store::workers` applies what
-//!   they return.
+//!   they return. A closed segment is appended to `segment_log` in the order segments close
+//!   (time order: its one index, by end, is appended to as well); the open one lives in the
+//!   worker's row. Readers see both as the `segments` view.
 //! - A late event (older than the last one folded for its worker) re-derives only that worker,
-//!   from the last checkpoint before the event (`store::workers::rewind`).
-//! - Tasks are re-derived whole from their stored events whenever one of their events arrives,
-//!   and written only when the result changed (`store::tasks`).
+//!   from the checkpoint of the segment the event falls in (`store::rewind`).
+//! - Each task not yet over is kept folded in memory ([`crate::derive::task::TaskProgress`]): a
+//!   page folds only its new events; a late event, or a task not in memory, derives it again
+//!   from its stored events. It is written only when the result changed (`store::tasks`).
 //!
 //! The in-memory state is the store's own: it is dropped when a transaction fails, and when
 //! another connection wrote to the file (`PRAGMA data_version`), so it never disagrees with the
 //! file.
 
-use super::tasks::{TaskChanges, TaskMemory};
+use super::tasks::TaskMemory;
 use super::{META_CURSOR, Store, StoreError, tasks, workers, wrap};
 use crate::derive::agent::{DeriveContext, worker_of};
 use crate::derive::segments::WorkerState;
 use crate::model::{AcdEvent, AgentStateRecord, Millis};
 use rusqlite::{Transaction, params};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 /// What one [`Store::ingest`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,16 +61,13 @@ pub struct IngestOutcome {
 /// newer than the year 2100.
 pub const FUTURE_TOLERANCE_MS: Millis = 5 * 60_000;
 
-/// Derived state kept in memory between pages by the connection that ingests.
+/// Derived state kept in memory between pages by the connection that ingests. A page changes it
+/// in place; when the page's transaction fails it is dropped whole, so it never holds what the
+/// file does not.
 #[derive(Debug, Default)]
 pub(crate) struct DerivedCache {
     workers: HashMap<String, WorkerState>,
-    /// Per task, a hash of what was last written for it (skips rewriting an unchanged task).
-    task_hashes: HashMap<String, u64>,
-    /// Per task not yet over, all its stored events (saves reading them back every page).
-    task_events: HashMap<String, Vec<Arc<AcdEvent>>>,
-    /// Events held in `task_events`.
-    task_event_count: usize,
+    tasks: TaskMemory,
     /// `PRAGMA data_version` after our last commit: another connection's write changes it.
     data_version: Option<i64>,
 }
@@ -77,9 +76,10 @@ pub(crate) struct DerivedCache {
 /// once more, which changes nothing).
 const MAX_TASK_HASHES: usize = 200_000;
 
-/// At most this many events are kept for open tasks (about 1 KiB each); beyond, they are
-/// forgotten and read back from the log when their task next moves.
-const MAX_TASK_EVENTS: usize = 16_384;
+/// At most this many tasks not yet over are kept folded in memory (a few hundred bytes each;
+/// more than a contact centre has open at once: tasks whose end never came stay until then);
+/// beyond, they are forgotten and derived again from the log when their task next moves.
+const MAX_OPEN_TASKS: usize = 50_000;
 
 impl Store {
     /// Commits a page of events with everything derived from it; moves the cursor to `cursor`
@@ -96,26 +96,14 @@ impl Store {
         if self.cache.data_version != Some(version) {
             self.cache = DerivedCache::default();
         }
-        if self.cache.task_hashes.len() > MAX_TASK_HASHES {
-            self.cache.task_hashes.clear();
+        if self.cache.tasks.hashes.len() > MAX_TASK_HASHES {
+            self.cache.tasks.hashes.clear();
         }
-        if self.cache.task_event_count > MAX_TASK_EVENTS {
-            self.cache.task_events.clear();
-            self.cache.task_event_count = 0;
+        if self.cache.tasks.progress.len() > MAX_OPEN_TASKS {
+            self.cache.tasks.progress.clear();
         }
         let tx = self.conn.transaction().map_err(|e| wrap(&path, e))?;
-        let mut touched = HashMap::new();
-        let mut task_changes = TaskChanges::default();
-        let result = ingest_tx(
-            &tx,
-            events,
-            cursor,
-            ctx,
-            now_ms,
-            &self.cache,
-            &mut touched,
-            &mut task_changes,
-        );
+        let result = ingest_tx(&tx, events, cursor, ctx, now_ms, &mut self.cache);
         let out = match result.and_then(|out| tx.commit().map_err(sq).map(|()| out)) {
             Ok(out) => out,
             Err(e) => {
@@ -126,18 +114,6 @@ impl Store {
                 });
             }
         };
-        self.cache.workers.extend(touched);
-        self.cache.task_hashes.extend(task_changes.hashes);
-        for (task, events) in task_changes.events {
-            let old = match events {
-                Some(events) => {
-                    self.cache.task_event_count += events.len();
-                    self.cache.task_events.insert(task, events)
-                }
-                None => self.cache.task_events.remove(&task),
-            };
-            self.cache.task_event_count -= old.map_or(0, |o| o.len());
-        }
         self.cache.data_version = Some(self.data_version()?);
         Ok(out)
     }
@@ -156,16 +132,13 @@ pub(super) fn sq(e: rusqlite::Error) -> StoreError {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn ingest_tx(
     tx: &Transaction<'_>,
     events: &[AcdEvent],
     cursor: Option<Millis>,
     ctx: &DeriveContext,
     now_ms: Millis,
-    cache: &DerivedCache,
-    touched: &mut HashMap<String, WorkerState>,
-    task_changes: &mut TaskChanges,
+    cache: &mut DerivedCache,
 ) -> Result<IngestOutcome, StoreError> {
     let mut out = IngestOutcome::default();
     let mut by_worker: BTreeMap<String, Vec<&AcdEvent>> = BTreeMap::new();
@@ -224,8 +197,8 @@ fn ingest_tx(
     let mut queued: Vec<AgentStateRecord> = Vec::new();
     for (worker_sid, mut evs) in by_worker {
         evs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-        let known = match cache.workers.get(&worker_sid) {
-            Some(state) => Some(state.clone()),
+        let known = match cache.workers.remove(&worker_sid) {
+            Some(state) => Some(state),
             None => workers::load(tx, &worker_sid)?,
         };
         let (state, rederived) = workers::derive(tx, &worker_sid, known, &evs, ctx, &mut queued)?;
@@ -233,7 +206,7 @@ fn ingest_tx(
             out.rederived_workers += 1;
         }
         if let Some(state) = state {
-            touched.insert(worker_sid, state);
+            cache.workers.insert(worker_sid, state);
         }
     }
 
@@ -252,12 +225,8 @@ fn ingest_tx(
     queued.sort_by(|a, b| (a.state_start_ms, &a.event_id).cmp(&(b.state_start_ms, &b.event_id)));
     out.states_queued += super::outbox::queue_states(tx, &queued, now_ms)?;
 
-    let memory = TaskMemory {
-        hashes: &cache.task_hashes,
-        events: &cache.task_events,
-    };
     for (task_sid, new) in &tasks {
-        if tasks::derive_one(tx, task_sid, new, ctx, &memory, task_changes)? {
+        if tasks::derive_one(tx, task_sid, new, ctx, &mut cache.tasks)? {
             out.tasks_derived += 1;
         }
     }

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod outbox;
 pub mod query;
 pub mod reports;
+mod rewind;
 mod schema;
 pub mod status;
 mod tasks;
@@ -253,7 +254,7 @@ impl Store {
             "DELETE FROM state_outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?1",
             "DELETE FROM report_outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?1",
             "DELETE FROM acd_events WHERE event_ms < ?1",
-            "DELETE FROM segments WHERE end_ms IS NOT NULL AND end_ms < ?1",
+            "DELETE FROM segment_log WHERE end_ms < ?1",
             "DELETE FROM tasks WHERE ended_ms IS NOT NULL AND ended_ms < ?1",
             "DELETE FROM reservations WHERE created_ms < ?1 AND outcome_ms IS NOT NULL",
             "DELETE FROM dead_letters WHERE created_ms < ?1",

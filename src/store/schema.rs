@@ -283,6 +283,43 @@ UPDATE dead_letters SET outbox_seq =
     (SELECT MAX(seq) FROM state_outbox o WHERE o.event_id = dead_letters.item_id)
 WHERE kind IN ('state', 'snapshot');
 "#,
+    // v5: segments in the order they close (issue 8). Keyed by worker, every page rewrote a page
+    // of the table per worker; now a closed segment is appended once, and the open one lives in
+    // its worker's row (`seg_*`, beside the state it opened with). `segments` is a view of both,
+    // for readers.
+    r#"
+CREATE TABLE segment_log (
+    worker_sid TEXT NOT NULL,
+    start_ms   INTEGER NOT NULL,
+    event_sid  TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    reason     TEXT,
+    media      TEXT,
+    end_ms     INTEGER NOT NULL,
+    checkpoint TEXT NOT NULL
+);
+INSERT INTO segment_log
+    (worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint)
+SELECT worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint
+FROM segments WHERE end_ms IS NOT NULL ORDER BY end_ms, worker_sid, start_ms, event_sid;
+CREATE INDEX segment_log_end ON segment_log(end_ms);
+ALTER TABLE workers ADD COLUMN seg_agent_id TEXT;
+ALTER TABLE workers ADD COLUMN seg_checkpoint TEXT;
+UPDATE workers SET (state_start_ms, state_event_id, state, reason, media, seg_agent_id, seg_checkpoint) =
+    (SELECT s.start_ms, s.event_sid, s.state, s.reason, s.media, s.agent_id, s.checkpoint
+     FROM segments s WHERE s.worker_sid = workers.worker_sid AND s.end_ms IS NULL
+     ORDER BY s.start_ms DESC, s.event_sid DESC LIMIT 1)
+WHERE EXISTS (SELECT 1 FROM segments s WHERE s.worker_sid = workers.worker_sid AND s.end_ms IS NULL);
+DROP TABLE segments;
+CREATE VIEW segments AS
+    SELECT worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint
+    FROM segment_log
+    UNION ALL
+    SELECT worker_sid, state_start_ms, state_event_id, seg_agent_id, state, reason, media, NULL,
+           seg_checkpoint
+    FROM workers WHERE seg_checkpoint IS NOT NULL;
+"#,
 ];
 
 #[cfg(test)]

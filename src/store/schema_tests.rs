@@ -106,3 +106,84 @@ fn requeued_dead_letters_go_to_the_end_of_the_outbox_and_pruning_takes_a_snapsho
         .unwrap();
     assert_eq!(items, 0);
 }
+
+/// A v4 buffer's segments (keyed by worker, the open one among them) become v5's: the closed ones
+/// in `segment_log`, the open one in its worker's row; readers see the same segments, and the
+/// next event closes the open one with the checkpoint it had.
+#[test]
+fn a_v4_buffer_keeps_its_segments_and_closes_the_open_one_with_its_checkpoint() {
+    use crate::config::{AgentIdMode, MediaConfig};
+    use crate::derive::agent::DeriveContext;
+    use crate::model::{AcdEvent, AgentState, EventData};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            r#"PRAGMA user_version = 4;
+            INSERT INTO workers (worker_sid, agent_id, derivation, last_ms, last_sid, state,
+                reason, media, state_start_ms, state_event_id)
+            VALUES ('WK1', 'alice', '{"n":"alice","as":"WAavail","an":"Available"}', 2000, 'EV2',
+                'Available', NULL, NULL, 2000, 'EV2');
+            INSERT INTO segments VALUES ('WK1', 1000, 'EV1', 'alice', 'LoggedOut', NULL, NULL, 2000, '{"n":"alice"}');
+            INSERT INTO segments VALUES ('WK1', 2000, 'EV2', 'alice', 'Available', NULL, NULL, NULL, '{"n":"alice","as":"WAavail","an":"Available"}');"#,
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let segs = store.segments_overlapping(0, i64::MAX).unwrap();
+    let seen: Vec<(i64, Option<i64>, AgentState)> = segs
+        .iter()
+        .map(|s| (s.start_ms, s.end_ms, s.state))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1000, Some(2000), AgentState::LoggedOut),
+            (2000, None, AgentState::Available)
+        ]
+    );
+
+    let data = serde_json::json!({"worker_sid": "WK1", "worker_name": "alice",
+        "worker_activity_sid": "WAbreak", "worker_activity_name": "Break"});
+    let ev = AcdEvent {
+        sid: "EV3".into(),
+        event_type: "worker.activity.update".into(),
+        event_ms: 3000,
+        resource_sid: "WK1".into(),
+        resource_type: "worker".into(),
+        data: EventData(data.as_object().cloned().unwrap()),
+    };
+    let ctx = DeriveContext::new(
+        AgentIdMode::FriendlyName,
+        MediaConfig::default(),
+        Default::default(),
+    );
+    store.ingest(&[ev], None, &ctx, 3000).unwrap();
+    let closed: (i64, String) = store
+        .conn
+        .query_row(
+            "SELECT end_ms, checkpoint FROM segment_log WHERE event_sid = 'EV2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        closed,
+        (
+            3000,
+            r#"{"n":"alice","as":"WAavail","an":"Available"}"#.to_string()
+        )
+    );
+    let starts: Vec<i64> = store
+        .segments_overlapping(0, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|s| s.start_ms)
+        .collect();
+    assert_eq!(starts, [1000, 2000, 3000]);
+}

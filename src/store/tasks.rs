@@ -1,6 +1,7 @@
-//! Tasks and reservations in the buffer: re-derived whole from the task's stored events
-//! ([`crate::derive::task::derive_task`]) whenever one of its events arrives, late ones included,
-//! and written only when the record changed. Reports read them (`store::reports`).
+//! Tasks and reservations in the buffer: derived whenever one of the task's events arrives —
+//! folded on in memory ([`TaskProgress`]) while its events come in order, else again from all
+//! its stored events (late ones included) — and written only when the record changed. Reports
+//! read them (`store::reports`).
 //!
 //! Why only on change: a task's events touch it several times a page during a catch-up, most of
 //! them changing nothing a report reads (an Activity event that carries the task's sid, a second
@@ -9,12 +10,11 @@
 use super::StoreError;
 use super::ingest::{row_to_event, sq};
 use crate::derive::agent::DeriveContext;
-use crate::derive::task::derive_task_refs;
+use crate::derive::task::TaskProgress;
 use crate::model::{AcdEvent, Millis};
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 
 fn hash_of(json: &str) -> u64 {
     let mut h = DefaultHasher::new();
@@ -22,58 +22,62 @@ fn hash_of(json: &str) -> u64 {
     h.finish()
 }
 
-/// What is known in memory about the tasks of the page being ingested.
-pub(super) struct TaskMemory<'a> {
-    /// Per task, a hash of each row last written (`T` + task sid, `R` + reservation sid).
-    pub hashes: &'a HashMap<String, u64>,
-    /// Per task, all its stored events (tasks seen since the start, not yet ended).
-    pub events: &'a HashMap<String, Vec<Arc<AcdEvent>>>,
-}
-
-/// What a page changes in [`TaskMemory`] (applied once the page is committed).
-#[derive(Default)]
-pub(super) struct TaskChanges {
+/// What is kept in memory about tasks between pages.
+#[derive(Debug, Default)]
+pub(super) struct TaskMemory {
+    /// Per row last written, a hash of it (`T` + task sid, `R` + reservation sid).
     pub hashes: HashMap<String, u64>,
-    /// A task's events after the page; `None`: forget them (ended, or nothing to keep).
-    pub events: HashMap<String, Option<Vec<Arc<AcdEvent>>>>,
+    /// Per task seen since the start and not yet over, its events folded so far.
+    pub progress: HashMap<String, TaskProgress>,
 }
 
-/// Re-derives one task from all its stored events (`new`: this page's, already in the log) and
-/// writes what changed. Returns whether a record was derived.
+/// Derives one task (`new`: this page's events of it, already in the log) and writes what
+/// changed. Returns whether a record was derived.
+///
+/// A task in memory whose new events come after all it has folded folds only those; otherwise
+/// (a late event, or after a start) it is derived again from all its stored events.
 pub(super) fn derive_one(
     tx: &Transaction<'_>,
     task_sid: &str,
     new: &[&AcdEvent],
     ctx: &DeriveContext,
-    known: &TaskMemory<'_>,
-    changes: &mut TaskChanges,
+    memory: &mut TaskMemory,
 ) -> Result<bool, StoreError> {
-    let events: Vec<Arc<AcdEvent>> = match known.events.get(task_sid) {
-        Some(cached) => cached
-            .iter()
-            .cloned()
-            .chain(new.iter().map(|e| Arc::new((*e).clone())))
-            .collect(),
-        None => stored_events(tx, task_sid, new)?,
+    let mode = &ctx.agent_id_mode;
+    let known = memory
+        .progress
+        .remove(task_sid)
+        .and_then(|mut p| p.extend(new, mode).then_some(p));
+    let progress = match known {
+        Some(p) => p,
+        None => {
+            let stored = stored_events(tx, task_sid, new)?;
+            let refs: Vec<&AcdEvent> = match &stored {
+                Some(events) => events.iter().collect(),
+                None => new.to_vec(),
+            };
+            match TaskProgress::start(&refs, mode) {
+                Some(p) => p,
+                None => return Ok(false),
+            }
+        }
     };
-    let refs: Vec<&AcdEvent> = events.iter().map(|e| e.as_ref()).collect();
-    let Some(d) = derive_task_refs(&refs, &ctx.media, &ctx.agent_id_mode) else {
-        return Ok(false);
-    };
+    let d = progress.derivation(&ctx.media, mode);
     // Ended with every reservation over: later events are rare (late ones), read from the log.
     let over = d.task.ended_ms.is_some() && d.reservations.iter().all(|r| r.outcome_ms.is_some());
-    changes
-        .events
-        .insert(task_sid.to_string(), (!over).then_some(events.clone()));
+    let first_ms = progress.first_ms();
+    if !over {
+        memory.progress.insert(task_sid.to_string(), progress);
+    }
+    let hashes = &mut memory.hashes;
     let mut changed = |key: String, json: &str| {
         let h = hash_of(json);
-        let same = changes.hashes.get(&key).or_else(|| known.hashes.get(&key)) == Some(&h);
+        let same = hashes.get(&key) == Some(&h);
         if !same {
-            changes.hashes.insert(key, h);
+            hashes.insert(key, h);
         }
         !same
     };
-    let first_ms = refs.iter().map(|e| e.event_ms).min().unwrap_or_default();
     let record = serde_json::to_string(&d.task)?;
     if changed(format!("T{}", d.task.task_sid), &record) {
         tx.prepare_cached(
@@ -110,14 +114,15 @@ pub(super) fn derive_one(
     Ok(true)
 }
 
-/// A task's events when they are not in memory (after a start, or once it was over): none
-/// before this page if the task has no row yet (every task derived has one), else the log read
-/// by time from the task's first event (the log has no index by task: see `store::ingest`).
+/// A task's events when they are not in memory (after a start, or once it was over): `None`
+/// when the task has no row yet (every task derived has one: its events are this page's), else
+/// the log read by time from the task's first event (the log has no index by task: see
+/// `store::ingest`).
 fn stored_events(
     tx: &Transaction<'_>,
     task_sid: &str,
     new: &[&AcdEvent],
-) -> Result<Vec<Arc<AcdEvent>>, StoreError> {
+) -> Result<Option<Vec<AcdEvent>>, StoreError> {
     let first_ms: Option<Millis> = tx
         .prepare_cached("SELECT first_ms FROM tasks WHERE task_sid = ?1")
         .map_err(sq)?
@@ -125,7 +130,7 @@ fn stored_events(
         .optional()
         .map_err(sq)?;
     let Some(first_ms) = first_ms else {
-        return Ok(new.iter().map(|e| Arc::new((*e).clone())).collect());
+        return Ok(None);
     };
     // This page's events are in the log already; a late one may be older than `first_ms`.
     let from = new.iter().map(|e| e.event_ms).fold(first_ms, Millis::min);
@@ -137,7 +142,7 @@ fn stored_events(
         .map_err(sq)?;
     stmt.query_map(params![task_sid, from], row_to_event)
         .map_err(sq)?
-        .map(|r| r.map(Arc::new))
         .collect::<Result<Vec<_>, _>>()
+        .map(Some)
         .map_err(sq)
 }

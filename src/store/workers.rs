@@ -1,10 +1,11 @@
-//! One worker's derived state in the buffer: the `workers` row (its state between pages and its
-//! present, which snapshots read) and its `segments` (the rows `store::ingest` applies from
-//! [`crate::derive::segments`]); and the re-derivation after a late event.
+//! One worker's derived state in the buffer: the `workers` row (its state between pages, its
+//! present, which snapshots read, and its open segment) and its closed segments in `segment_log`
+//! (appended as [`crate::derive::segments`] closes them); and the re-derivation after a late
+//! event. Readers see both through the `segments` view.
 
 use super::StoreError;
-use super::ingest::{row_to_event, sq};
-use crate::derive::agent::{DeriveContext, EffectiveState, WorkerDerivation};
+use super::ingest::sq;
+use crate::derive::agent::{DeriveContext, EffectiveState};
 use crate::derive::segments::{
     Derived, Head, RtaMark, SegmentOp, WorkerState, correct_rta, fold_events,
 };
@@ -28,7 +29,7 @@ pub(super) fn derive(
     let mut out = Derived::default();
     let (state, rederived) = match known {
         Some(old) if !old.in_order(first) => {
-            let (mut state, replay) = rewind(tx, worker_sid, first, old)?;
+            let (mut state, replay) = super::rewind::rewind(tx, worker_sid, first, old)?;
             let refs: Vec<&AcdEvent> = replay.iter().collect();
             fold_events(&mut state, worker_sid, &refs, ctx, &mut out);
             correct_rta(&mut state, worker_sid, ctx, &mut out);
@@ -40,40 +41,49 @@ pub(super) fn derive(
             (state, false)
         }
     };
-    apply(tx, worker_sid, &out.ops)?;
+    let open = apply(tx, worker_sid, &out.ops)?;
     queued.extend(out.rta);
-    save(tx, worker_sid, ctx, &state)?;
+    save(tx, worker_sid, ctx, &state, open)?;
     Ok((Some(state), rederived))
 }
 
-/// Applies segment operations to the `segments` table.
-fn apply(tx: &Transaction<'_>, worker_sid: &str, ops: &[SegmentOp]) -> Result<(), StoreError> {
+/// The segment a page opened last (still open after it): written to the worker's row.
+struct Opened<'a> {
+    agent_id: &'a str,
+    checkpoint: String,
+}
+
+/// Applies segment operations: a closed segment is appended to `segment_log` — from the page's
+/// own `Open` when the page opened it, else from the worker's row, which holds the segment open
+/// before the page. Returns the segment left open, if the page opened one.
+fn apply<'a>(
+    tx: &Transaction<'_>,
+    worker_sid: &str,
+    ops: &'a [SegmentOp],
+) -> Result<Option<Opened<'a>>, StoreError> {
+    let mut open: Option<&'a SegmentOp> = None;
     for op in ops {
-        match op {
-            SegmentOp::Close {
-                start_ms,
-                event_sid,
-                end_ms,
-            } => {
-                tx.prepare_cached(
-                    "UPDATE segments SET end_ms = ?4
-                     WHERE worker_sid = ?1 AND start_ms = ?2 AND event_sid = ?3",
-                )
-                .map_err(sq)?
-                .execute(params![worker_sid, start_ms, event_sid, end_ms])
-                .map_err(sq)?;
-            }
-            SegmentOp::Open {
-                start_ms,
-                event_sid,
+        let SegmentOp::Close {
+            start_ms,
+            event_sid,
+            end_ms,
+        } = op
+        else {
+            open = Some(op);
+            continue;
+        };
+        match open.take() {
+            Some(SegmentOp::Open {
+                start_ms: s,
+                event_sid: e,
                 agent_id,
                 eff,
                 checkpoint,
-            } => {
+            }) if s == start_ms && e == event_sid => {
                 tx.prepare_cached(
-                    "INSERT OR REPLACE INTO segments
+                    "INSERT INTO segment_log
                      (worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(sq)?
                 .execute(params![
@@ -84,104 +94,41 @@ fn apply(tx: &Transaction<'_>, worker_sid: &str, ops: &[SegmentOp]) -> Result<()
                     eff.state.as_str(),
                     eff.reason_code,
                     eff.media_type,
+                    end_ms,
                     serde_json::to_string(checkpoint)?
                 ])
                 .map_err(sq)?;
             }
+            _ => {
+                tx.prepare_cached(
+                    "INSERT INTO segment_log
+                     (worker_sid, start_ms, event_sid, agent_id, state, reason, media, end_ms, checkpoint)
+                     SELECT worker_sid, state_start_ms, state_event_id, seg_agent_id, state, reason, media,
+                            ?4, seg_checkpoint
+                     FROM workers
+                     WHERE worker_sid = ?1 AND state_start_ms = ?2 AND state_event_id = ?3
+                       AND seg_checkpoint IS NOT NULL",
+                )
+                .map_err(sq)?
+                .execute(params![worker_sid, start_ms, event_sid, end_ms])
+                .map_err(sq)?;
+            }
         }
     }
-    Ok(())
-}
-
-/// Undoes a worker's derivation back to the last checkpoint before `late`, and returns the
-/// stored events to fold again (the late ones included: they are already in the log).
-///
-/// The events are read by time from the checkpoint on (the log has no index by worker: see
-/// `store::ingest`), so the cost is the log since the checkpoint — the start of the segment the
-/// late event falls in, usually minutes.
-fn rewind(
-    tx: &Transaction<'_>,
-    worker_sid: &str,
-    late: &AcdEvent,
-    old: WorkerState,
-) -> Result<(WorkerState, Vec<AcdEvent>), StoreError> {
-    let ck = tx
-        .prepare_cached(
-            "SELECT start_ms, event_sid, state, reason, media, checkpoint FROM segments
-             WHERE worker_sid = ?1 AND (start_ms < ?2 OR (start_ms = ?2 AND event_sid < ?3))
-             ORDER BY start_ms DESC, event_sid DESC LIMIT 1",
-        )
-        .map_err(sq)?
-        .query_row(params![worker_sid, late.event_ms, late.sid], |r| {
-            Ok((
-                r.get::<_, Millis>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })
-        .optional()
-        .map_err(sq)?;
-    let (from, derivation, head) = match ck {
-        Some((start_ms, event_sid, state, reason, media, checkpoint)) => {
-            let derivation: WorkerDerivation = serde_json::from_str(&checkpoint)?;
-            let head = Head {
-                start_ms,
-                event_sid: event_sid.clone(),
-                eff: effective(&state, reason, media),
-            };
-            ((start_ms, event_sid), derivation, Some(head))
-        }
-        None => (
-            (Millis::MIN, String::new()),
-            WorkerDerivation::default(),
-            None,
-        ),
-    };
-    tx.prepare_cached(
-        "DELETE FROM segments WHERE worker_sid = ?1 AND (start_ms > ?2 OR (start_ms = ?2 AND event_sid > ?3))",
-    )
-    .map_err(sq)?
-    .execute(params![worker_sid, from.0, from.1])
-    .map_err(sq)?;
-    if let Some(h) = &head {
-        tx.prepare_cached(
-            "UPDATE segments SET end_ms = NULL WHERE worker_sid = ?1 AND start_ms = ?2 AND event_sid = ?3",
-        )
-        .map_err(sq)?
-        .execute(params![worker_sid, h.start_ms, h.event_sid])
-        .map_err(sq)?;
+    match open {
+        Some(SegmentOp::Open {
+            agent_id,
+            checkpoint,
+            ..
+        }) => Ok(Some(Opened {
+            agent_id,
+            checkpoint: serde_json::to_string(checkpoint)?,
+        })),
+        _ => Ok(None),
     }
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT sid, event_type, event_ms, resource_sid, resource_type, data FROM acd_events
-             WHERE event_ms >= ?2 AND worker_sid = ?1 AND (event_ms > ?2 OR sid > ?3)
-             ORDER BY event_ms, sid",
-        )
-        .map_err(sq)?;
-    let replay = stmt
-        .query_map(params![worker_sid, from.0, from.1], row_to_event)
-        .map_err(sq)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sq)?;
-    let last = head
-        .as_ref()
-        .map(|h| (h.start_ms, h.event_sid.clone()))
-        .unwrap_or((Millis::MIN, String::new()));
-    Ok((
-        WorkerState {
-            derivation,
-            last,
-            head,
-            rta: old.rta,
-        },
-        replay,
-    ))
 }
 
-fn effective(
+pub(super) fn effective(
     state: &str,
     reason_code: Option<String>,
     media_type: Option<String>,
@@ -277,22 +224,34 @@ pub(super) fn load(
     }))
 }
 
-/// Writes a worker's state after a page (once per page, whatever the number of its events).
+/// Writes a worker's state after a page (once per page, whatever the number of its events), and
+/// the segment it left open when the page opened one (else the row keeps the one it had).
 fn save(
     tx: &Transaction<'_>,
     worker_sid: &str,
     ctx: &DeriveContext,
     state: &WorkerState,
+    opened: Option<Opened<'_>>,
 ) -> Result<(), StoreError> {
     let Some(head) = &state.head else {
         return Ok(());
     };
     let rta = state.rta.as_ref();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO workers
+        "INSERT INTO workers
          (worker_sid, agent_id, derivation, last_ms, last_sid, state, reason, media, state_start_ms,
-          state_event_id, rta_ms, rta_event_id, rta_state, rta_reason, rta_media)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+          state_event_id, rta_ms, rta_event_id, rta_state, rta_reason, rta_media, seg_agent_id,
+          seg_checkpoint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (worker_sid) DO UPDATE SET agent_id = excluded.agent_id,
+             derivation = excluded.derivation, last_ms = excluded.last_ms,
+             last_sid = excluded.last_sid, state = excluded.state, reason = excluded.reason,
+             media = excluded.media, state_start_ms = excluded.state_start_ms,
+             state_event_id = excluded.state_event_id, rta_ms = excluded.rta_ms,
+             rta_event_id = excluded.rta_event_id, rta_state = excluded.rta_state,
+             rta_reason = excluded.rta_reason, rta_media = excluded.rta_media,
+             seg_agent_id = coalesce(excluded.seg_agent_id, seg_agent_id),
+             seg_checkpoint = coalesce(excluded.seg_checkpoint, seg_checkpoint)",
     )
     .map_err(sq)?
     .execute(params![
@@ -311,6 +270,8 @@ fn save(
         rta.map(|m| m.eff.state.as_str()),
         rta.and_then(|m| m.eff.reason_code.as_deref()),
         rta.and_then(|m| m.eff.media_type.as_deref()),
+        opened.as_ref().map(|o| o.agent_id),
+        opened.as_ref().map(|o| o.checkpoint.as_str()),
     ])
     .map_err(sq)?;
     Ok(())

@@ -18,7 +18,7 @@ use super::non_empty;
 use crate::model::{AcdEvent, Millis};
 
 /// What the task's events reported, in event order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct ReportedDates {
     created_ms: Option<Millis>,
     created_from_age_ms: Option<Millis>,

@@ -17,6 +17,14 @@ pub(super) fn task_sid_of(e: &AcdEvent) -> Option<String> {
 
 /// Sorts into the one total order, drops exact duplicates and events of other tasks.
 pub(super) fn ordered_events<'a>(events: &[&'a AcdEvent]) -> Option<(String, Vec<&'a AcdEvent>)> {
+    let mut sorted = sorted_events(events);
+    let task_sid = sorted.iter().find_map(|e| task_sid_of(e))?;
+    sorted.retain(|e| task_sid_of(e).is_none_or(|s| s == task_sid));
+    Some((task_sid, sorted))
+}
+
+/// Sorts into the one total order and drops exact duplicates.
+pub(super) fn sorted_events<'a>(events: &[&'a AcdEvent]) -> Vec<&'a AcdEvent> {
     let mut sorted: Vec<&AcdEvent> = events.to_vec();
     sorted.sort_by(|a, b| {
         (
@@ -41,7 +49,5 @@ pub(super) fn ordered_events<'a>(events: &[&'a AcdEvent]) -> Option<(String, Vec
             })
     });
     sorted.dedup_by(|a, b| a == b);
-    let task_sid = sorted.iter().find_map(|e| task_sid_of(e))?;
-    sorted.retain(|e| task_sid_of(e).is_none_or(|s| s == task_sid));
-    Some((task_sid, sorted))
+    sorted
 }

@@ -17,7 +17,7 @@ use crate::derive::agent_id;
 use crate::model::{AcdEvent, Millis, ReservationOutcome, ReservationRecord};
 
 /// What has been read of one reservation so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct ReservationFold {
     pub(super) worker_sid: Option<String>,
     worker_name: Option<String>,
