@@ -49,12 +49,29 @@ pub struct EventData(pub serde_json::Map<String, serde_json::Value>);
 impl EventData {
     /// A string value; numbers and booleans are rendered as text. `null` and missing keys are `None`.
     pub fn str(&self, key: &str) -> Option<String> {
+        self.text(key).map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`EventData::str`] without a copy when the value is a string (the usual case).
+    pub fn text(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
         match self.0.get(key)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
+            serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
+            serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
             serde_json::Value::Null => None,
-            other => Some(other.to_string()),
+            other => Some(Cow::Owned(other.to_string())),
+        }
+    }
+
+    /// Sets `slot` to the text of `key` when the event has one (a non-empty one, with
+    /// `non_empty`), copying it only when it differs from what `slot` holds: most events repeat
+    /// what the last one said.
+    pub fn read_into(&self, key: &str, non_empty: bool, slot: &mut Option<String>) {
+        if let Some(v) = self.text(key).filter(|v| !(non_empty && v.is_empty()))
+            && slot.as_deref() != Some(v.as_ref())
+        {
+            *slot = Some(v.into_owned());
         }
     }
 

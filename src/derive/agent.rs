@@ -143,20 +143,16 @@ pub fn worker_of(ev: &AcdEvent) -> Option<String> {
 impl WorkerDerivation {
     /// Folds one event about this worker into the state. Unknown event types change nothing.
     pub fn apply(&mut self, ev: &AcdEvent, ctx: &DeriveContext) {
-        if let Some(n) = ev.data.str("worker_name") {
-            self.friendly_name = Some(n);
-        }
-        if let Some(a) = ev.data.str("worker_attributes") {
-            self.attributes = Some(a);
-        }
+        ev.data
+            .read_into("worker_name", false, &mut self.friendly_name);
+        ev.data
+            .read_into("worker_attributes", false, &mut self.attributes);
         // Reservation events carry the worker's Activity too: a worker first seen through one
         // still gets its Activity.
-        if let Some(sid) = ev.data.str("worker_activity_sid") {
-            self.activity_sid = Some(sid);
-        }
-        if let Some(name) = ev.data.str("worker_activity_name") {
-            self.activity_name = Some(name);
-        }
+        ev.data
+            .read_into("worker_activity_sid", false, &mut self.activity_sid);
+        ev.data
+            .read_into("worker_activity_name", false, &mut self.activity_name);
         let kind = ev.kind();
         if kind.starts_with("worker.") {
             match kind {

@@ -138,19 +138,22 @@ pub fn derive_task_refs(
 impl TaskFold {
     fn apply(&mut self, e: &AcdEvent, mode: &AgentIdMode) {
         let ms = e.event_ms;
-        if let Some(c) = non_empty(e, "task_channel_unique_name") {
-            self.channel = Some(c);
-        }
+        e.data
+            .read_into("task_channel_unique_name", true, &mut self.channel);
         if let Some(a) = e.data.json_object("task_attributes") {
             self.attributes = Some(a);
         }
         let queue = non_empty(e, "task_queue_sid");
         self.reported.read(e, queue.as_deref());
         if let Some(q) = &queue {
-            if let Some(n) = non_empty(e, "task_queue_name") {
-                self.queue_names.insert(q.clone(), n);
+            if let Some(n) = e.data.text("task_queue_name").filter(|n| !n.is_empty())
+                && self.queue_names.get(q).map(String::as_str) != Some(n.as_ref())
+            {
+                self.queue_names.insert(q.clone(), n.into_owned());
             }
-            self.last_queue_seen = Some(q.clone());
+            if self.last_queue_seen.as_ref() != Some(q) {
+                self.last_queue_seen = Some(q.clone());
+            }
         }
         match e.kind() {
             "task.created" => {

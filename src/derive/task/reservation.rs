@@ -11,7 +11,6 @@
 //! - `created_ms` is `reservation.created`, else the reservation's first event.
 //! - Worker name and attributes: the last ones seen; the queue: the first one named.
 
-use super::non_empty;
 use crate::config::AgentIdMode;
 use crate::derive::agent_id;
 use crate::model::{AcdEvent, Millis, ReservationOutcome, ReservationRecord};
@@ -54,15 +53,10 @@ impl ReservationFold {
     /// caller then records it, if the worker is known).
     pub(super) fn apply(&mut self, e: &AcdEvent, queue: Option<String>) -> bool {
         let ms = e.event_ms;
-        if let Some(w) = non_empty(e, "worker_sid") {
-            self.worker_sid = Some(w);
-        }
-        if let Some(n) = non_empty(e, "worker_name") {
-            self.worker_name = Some(n);
-        }
-        if let Some(a) = non_empty(e, "worker_attributes") {
-            self.worker_attributes = Some(a);
-        }
+        e.data.read_into("worker_sid", true, &mut self.worker_sid);
+        e.data.read_into("worker_name", true, &mut self.worker_name);
+        e.data
+            .read_into("worker_attributes", true, &mut self.worker_attributes);
         if self.queue_sid.is_none() {
             self.queue_sid = queue;
         }
