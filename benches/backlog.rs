@@ -149,7 +149,10 @@ fn main() {
                 r.distinct_states,
                 r.duplicate_states,
                 r.out_of_order_states,
-                r.snapshots.iter().map(|s| s.batch_id.clone()).collect::<Vec<_>>(),
+                r.snapshots
+                    .iter()
+                    .map(|s| s.batch_id.clone())
+                    .collect::<Vec<_>>(),
                 first.unwrap_or_default().as_secs_f64(),
                 last.unwrap_or_default().as_secs_f64(),
                 server.as_secs_f64(),
