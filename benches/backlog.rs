@@ -6,18 +6,19 @@
 //! through `Store::ingest`). `BACKLOG_STATES` (default [`STATES_PER_DAY`]), `BACKLOG_SNAPSHOTS`
 //! (default 96: one per `snapshot_interval` of 15 minutes, as the poller queues them whether or
 //! not WFM answers), `BACKLOG_OUTAGE_MIN_S` (default 90: the outage lasts at least this long, so
-//! the pusher's backoff has reached its cap, `retry_max` = 60 s, as after a real day's outage).
+//! the pusher's backoff has reached its cap, 15 s, as after a real day's outage).
 //!
 //! Time-compressed: the day is generated, not lived. `sim wfm` starts in an outage (503); the
 //! connector's pusher (the library's `run_states`, default `[wfm]` settings: batches of 500,
-//! retries 500 ms doubling to 60 s with full jitter) runs from the start, against it; the buffer
+//! retries 500 ms doubling to the state pusher's cap, `pusher::STATES_RETRY_MAX` = 15 s, with
+//! full jitter) runs from the start, against it; the buffer
 //! is filled the way the poller fills it (`Store::ingest` of `worker.activity.update` pages, one
 //! state each), with a roster snapshot queued after each fifteen minutes' worth. Then the outage
 //! ends and the clock starts. Each snapshot queued withdraws the one still waiting before it
 //! (`Store::queue_snapshot`: a superseded roster is not sent), so the outbox holds the day's
 //! states and one snapshot, the last: WFM must receive every state once, in order per agent,
-//! and that snapshot. Split: the wait for the pusher's next try (its backoff, up to
-//! `retry_max`) and the drain proper; the reference is `sim wfm`'s own time answering the same
+//! and that snapshot. Split: the wait for the pusher's next try (its backoff, up to its cap)
+//! and the drain proper; the reference is `sim wfm`'s own time answering the same
 //! requests (arrival to answer, from its request log): what any client would have to wait for.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
@@ -161,8 +162,9 @@ fn main() {
     let drain = last - first;
     println!(
         "  ours       {total:.1} s from WFM's return to the last state accepted: {first:.1} s \
-         waiting for the pusher's next try (backoff, at most retry_max = 60 s), then {drain:.1} s \
+         waiting for the pusher's next try (backoff, at most {} s), then {drain:.1} s \
          draining ({} states/s)   target < 60 s: {}",
+        pusher::STATES_RETRY_MAX.as_secs(),
         thousands(states as f64 / drain.max(1e-9)),
         verdict(total < 60.0)
     );

@@ -1,7 +1,9 @@
 //! The one delivery loop of the connector (vector's `sink.rs`): claim → deliver → acknowledge, over
 //! any [`Outbox`]. The agent-state outbox ([`super::pusher`]) and the report outbox
 //! ([`super::report_pusher`]) are drained by the same [`run`]; they differ only in what they
-//! claim, how many requests may be in flight, and how an answer is recorded.
+//! claim, how many requests may be in flight, how long a failed request waits at most (the
+//! state pusher caps `[wfm] retry_max` at 15 s: [`super::pusher`]), and how an answer is
+//! recorded.
 //!
 //! A claimed item becomes one request ([`crate::wfm::request`]), retried with the one retry
 //! policy (backoff, full jitter, `Retry-After`) until WFM really answers ([`deliver`]); what WFM

@@ -5,8 +5,11 @@
 //!
 //! Agent states are claimed in sequence order, at most `batch_size` at a time; a snapshot row is
 //! always a batch of its own (WFM must see the whole roster at once to log out absent agents).
-//! Delivered rows are marked `sent_ms` and pruned after the retention; rejected items are
-//! recorded in `dead_letters` with the error WFM gave, pointing at their row.
+//! A snapshot queued while another still waits withdraws the older one, unsent (after a day's
+//! outage, 95 stale rosters of 20,000 agents each: see `WITHDRAW_SUPERSEDED_SNAPSHOTS`).
+//! Delivered rows are marked `sent_ms` (a batch of states in one range update) and pruned after
+//! the retention; rejected items are recorded in `dead_letters` with the error WFM gave,
+//! pointing at their row.
 //!
 //! The report outbox is in [`super::reports`].
 
@@ -282,7 +285,7 @@ impl Store {
     /// never held). `false` when a snapshot with this id was queued already.
     ///
     /// The snapshots still waiting to be sent are withdrawn in the same transaction (see
-    /// [`WITHDRAW_SUPERSEDED_SNAPSHOTS`]): this one supersedes them.
+    /// `WITHDRAW_SUPERSEDED_SNAPSHOTS`): this one supersedes them.
     pub fn queue_snapshot(&self, snapshot_id: &str, now_ms: Millis) -> Result<bool, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let queued = tx
