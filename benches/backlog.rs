@@ -6,15 +6,19 @@
 //! through `Store::ingest`). `BACKLOG_STATES` (default [`STATES_PER_DAY`]), `BACKLOG_SNAPSHOTS`
 //! (default 96: one per `snapshot_interval` of 15 minutes, as the poller queues them whether or
 //! not WFM answers), `BACKLOG_OUTAGE_MIN_S` (default 90: the outage lasts at least this long, so
-//! the pusher's backoff has reached its cap, `retry_max` = 60 s, as after a real day's outage).
+//! the pusher's backoff has reached its cap, 15 s, as after a real day's outage).
 //!
 //! Time-compressed: the day is generated, not lived. `sim wfm` starts in an outage (503); the
 //! connector's pusher (the library's `run_states`, default `[wfm]` settings: batches of 500,
-//! retries 500 ms doubling to 60 s with full jitter) runs from the start, against it; the buffer
+//! retries 500 ms doubling to the state pusher's cap, `pusher::STATES_RETRY_MAX` = 15 s, with
+//! full jitter) runs from the start, against it; the buffer
 //! is filled the way the poller fills it (`Store::ingest` of `worker.activity.update` pages, one
 //! state each), with a roster snapshot queued after each fifteen minutes' worth. Then the outage
-//! ends and the clock starts. Split: the wait for the pusher's next try (its backoff, up to
-//! `retry_max`) and the drain proper; the reference is `sim wfm`'s own time answering the same
+//! ends and the clock starts. Each snapshot queued withdraws the one still waiting before it
+//! (`Store::queue_snapshot`: a superseded roster is not sent), so the outbox holds the day's
+//! states and one snapshot, the last: WFM must receive every state once, in order per agent,
+//! and that snapshot. Split: the wait for the pusher's next try (its backoff, up to its cap)
+//! and the drain proper; the reference is `sim wfm`'s own time answering the same
 //! requests (arrival to answer, from its request log): what any client would have to wait for.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
@@ -95,10 +99,16 @@ fn main() {
     }
     let filled = t.elapsed();
     let pending = common::pending_states(&store) as usize;
+    let last_snapshot = (snapshots > 0).then(|| {
+        let id = format!("SNAP{}", day_start + snapshots as i64 * QUARTER_MS);
+        // The batch id the pusher gives a snapshot (`StateBatch::batch_id` of one row).
+        wfm_connector::ids::stable_id("B", &[&id, &id, "1"])
+    });
+    let expected_snapshots = usize::from(last_snapshot.is_some());
     assert_eq!(
         pending,
-        states + snapshots,
-        "one row per state and snapshot"
+        states + expected_snapshots,
+        "one row per state, and the last snapshot (the others withdrawn)"
     );
     let retries_during = shared.metrics.retries.get();
     println!(
@@ -114,7 +124,7 @@ fn main() {
     runtime.block_on(wfm.end_outage());
     let returned = Instant::now();
     let done = runtime.block_on(wfm.wait_until(
-        |r| r.distinct_states >= states && r.snapshots.len() >= snapshots,
+        |r| r.distinct_states >= states && r.snapshots.len() >= expected_snapshots,
         Duration::from_secs(1_800),
     ));
     let total = returned.elapsed().as_secs_f64();
@@ -140,7 +150,10 @@ fn main() {
                 r.distinct_states,
                 r.duplicate_states,
                 r.out_of_order_states,
-                r.snapshots.len(),
+                r.snapshots
+                    .iter()
+                    .map(|s| s.batch_id.clone())
+                    .collect::<Vec<_>>(),
                 first.unwrap_or_default().as_secs_f64(),
                 last.unwrap_or_default().as_secs_f64(),
                 server.as_secs_f64(),
@@ -149,8 +162,9 @@ fn main() {
     let drain = last - first;
     println!(
         "  ours       {total:.1} s from WFM's return to the last state accepted: {first:.1} s \
-         waiting for the pusher's next try (backoff, at most retry_max = 60 s), then {drain:.1} s \
+         waiting for the pusher's next try (backoff, at most {} s), then {drain:.1} s \
          draining ({} states/s)   target < 60 s: {}",
+        pusher::STATES_RETRY_MAX.as_secs(),
         thousands(states as f64 / drain.max(1e-9)),
         verdict(total < 60.0)
     );
@@ -161,9 +175,17 @@ fn main() {
     );
     println!(
         "  delivered: {} distinct states, {duplicates} twice, {out_of_order} out of order per \
-         agent, {got_snapshots} snapshots; nothing lost: {}, nothing twice: {}",
+         agent, {} snapshot(s) (the last queued: {}; {} superseded ones withdrawn unsent); \
+         nothing lost: {}, nothing twice: {}",
         thousands(distinct as f64),
-        verdict(distinct == states && got_snapshots == snapshots),
+        got_snapshots.len(),
+        verdict(got_snapshots.last() == last_snapshot.as_ref()),
+        snapshots.saturating_sub(expected_snapshots),
+        verdict(
+            distinct == states
+                && out_of_order == 0
+                && got_snapshots == last_snapshot.iter().cloned().collect::<Vec<_>>()
+        ),
         verdict(duplicates == 0)
     );
     runtime.block_on(wfm.shutdown());

@@ -1,7 +1,9 @@
 //! The one delivery loop of the connector (vector's `sink.rs`): claim → deliver → acknowledge, over
 //! any [`Outbox`]. The agent-state outbox ([`super::pusher`]) and the report outbox
 //! ([`super::report_pusher`]) are drained by the same [`run`]; they differ only in what they
-//! claim, how many requests may be in flight, and how an answer is recorded.
+//! claim, how many requests may be in flight, how long a failed request waits at most (the
+//! state pusher caps `[wfm] retry_max` at 15 s: [`super::pusher`]), and how an answer is
+//! recorded.
 //!
 //! A claimed item becomes one request ([`crate::wfm::request`]), retried with the one retry
 //! policy (backoff, full jitter, `Retry-After`) until WFM really answers ([`deliver`]); what WFM
@@ -47,6 +49,11 @@ pub trait Outbox: Send + Sync + 'static {
 
     /// How many requests may be in flight at once.
     fn concurrency(&self) -> usize;
+    /// How a failed request of this outbox is retried: by default `[wfm]`'s policy
+    /// ([`delivery_policy`]).
+    fn retry_policy(&self, shared: &Shared) -> RetryPolicy {
+        delivery_policy(shared)
+    }
     /// Poked when something was queued.
     fn ready(&self) -> &Notify;
     /// Up to `room` items to send now, none of a lane in `busy`.
@@ -153,7 +160,15 @@ async fn send_one<O: Outbox>(
     let delivery = match O::request(&item) {
         // The request (its body: a snapshot's is the whole roster) goes once answered, before
         // the acknowledgement.
-        Ok(request) => match deliver(&shared, &client, &request, &shutdown).await {
+        Ok(request) => match deliver(
+            &shared,
+            &client,
+            outbox.retry_policy(&shared),
+            &request,
+            &shutdown,
+        )
+        .await
+        {
             Some(d) => d,
             None => return,
         },
@@ -178,12 +193,13 @@ async fn send_one<O: Outbox>(
     }
 }
 
-/// Delivers one request, retrying until WFM really answers (SPEC §6). `None` only when shutdown
-/// tripped before an answer (the item then stays in its outbox). The request in flight is never
-/// abandoned: shutdown is looked at between tries.
+/// Delivers one request, retrying with `policy` until WFM really answers (SPEC §6). `None` only
+/// when shutdown tripped before an answer (the item then stays in its outbox). The request in
+/// flight is never abandoned: shutdown is looked at between tries.
 pub async fn deliver(
     shared: &Shared,
     client: &WfmClient,
+    policy: RetryPolicy,
     request: &Request,
     shutdown: &Shutdown,
 ) -> Option<Delivery> {
@@ -194,7 +210,7 @@ pub async fn deliver(
         items,
     } = request;
     let stream = Stream::of(path);
-    let result = delivery_policy(shared)
+    let result = policy
         .run_until(
             || async {
                 if shutdown.is_triggered() {

@@ -1,10 +1,24 @@
 //! The agent-state outbox as the drain ([`super::drain`]) sees it: buffer → WFM for agent states
 //! and roster snapshots. One batch in flight, strictly in order, so WFM sees each agent's states
 //! in order; what WFM refuses of a batch is dead-lettered with its error and the next batch goes.
+//!
+//! **Learning that WFM is back.** The pusher's backoff is capped at [`STATES_RETRY_MAX`] (15 s),
+//! or `[wfm] retry_max` when that is lower; reports keep `retry_max` (default 60 s). Exponential
+//! backoff with full jitter draws each wait from `[0, cap)`, so after an outage of any length the
+//! first try after WFM's return comes within the cap: with 60 s, a day's backlog could wait up to
+//! a minute before draining starts, which alone spends SPEC §11's budget (< 60 s from WFM's
+//! return to fully drained). Otherwise the SPEC §6 policy holds unchanged: never give up, never
+//! drop, exponential from `retry_initial`, full jitter, a `Retry-After` honoured whatever its
+//! length. The cost is a few more tries during an outage (one batch request every 7.5 s on
+//! average instead of every 30 s): nothing for WFM. Considered and not done: waking the backoff
+//! when another stream (heartbeat, reports) gets an answer — those back off as well (the
+//! heartbeat beats every 60 s), so it would not bound the wait, and a stream that keeps
+//! succeeding while agent states keep failing would turn the states' backoff into a busy loop.
 
 use super::drain::{self, Outbox};
 use super::{Shared, SharedStore};
 use crate::model::Millis;
+use crate::retry::RetryPolicy;
 use crate::shutdown::Shutdown;
 use crate::store::outbox::{StateBatch, StateBatchKind};
 use crate::store::{Store, StoreError};
@@ -12,7 +26,24 @@ use crate::wfm::request::{self, Request};
 use crate::wfm::{Delivery, WfmClient};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
+
+/// The longest the state pusher waits between two tries (unless WFM's `Retry-After` says
+/// longer): a quarter of SPEC §11's minute from WFM's return to a drained backlog.
+pub const STATES_RETRY_MAX: Duration = Duration::from_secs(15);
+
+/// The state pusher's retry policy: `[wfm]`'s, its cap lowered to [`STATES_RETRY_MAX`] (see the
+/// module docs).
+pub fn states_retry_policy(shared: &Shared) -> RetryPolicy {
+    let wfm = drain::delivery_policy(shared);
+    let max = wfm.max.min(STATES_RETRY_MAX);
+    RetryPolicy {
+        initial: wfm.initial.min(max),
+        max,
+        ..wfm
+    }
+}
 
 /// Drains the agent-state outbox until shutdown.
 pub async fn run_states(
@@ -40,6 +71,10 @@ impl Outbox for AgentStates {
     /// One: a second batch in flight could overtake the first.
     fn concurrency(&self) -> usize {
         1
+    }
+
+    fn retry_policy(&self, shared: &Shared) -> RetryPolicy {
+        states_retry_policy(shared)
     }
 
     fn ready(&self) -> &Notify {
@@ -75,8 +110,8 @@ impl Outbox for AgentStates {
         now_ms: Millis,
     ) -> Result<(), StoreError> {
         let rejected = rejected_items(delivery, batch.item_count());
-        store.ack_state_batch(batch, &rejected, now_ms)?;
-        store.set_meta("last_push_ms", &now_ms.to_string())
+        // `last_push_ms` in the same commit.
+        store.record_state_delivery(batch, &rejected, now_ms, true)
     }
 
     fn delivered(&self, key: &str, batch: &StateBatch, delivery: &Delivery) {

@@ -5,8 +5,11 @@
 //!
 //! Agent states are claimed in sequence order, at most `batch_size` at a time; a snapshot row is
 //! always a batch of its own (WFM must see the whole roster at once to log out absent agents).
-//! Delivered rows are marked `sent_ms` and pruned after the retention; rejected items are
-//! recorded in `dead_letters` with the error WFM gave, pointing at their row.
+//! A snapshot queued while another still waits withdraws the older one, unsent (after a day's
+//! outage, 95 stale rosters of 20,000 agents each: see `WITHDRAW_SUPERSEDED_SNAPSHOTS`).
+//! Delivered rows are marked `sent_ms` (a batch of states in one range update) and pruned after
+//! the retention; rejected items are recorded in `dead_letters` with the error WFM gave,
+//! pointing at their row.
 //!
 //! The report outbox is in [`super::reports`].
 
@@ -49,6 +52,25 @@ impl StateBatch {
         self.records.len()
     }
 }
+
+/// Withdraws every snapshot still waiting to be sent except `?1`, the one just queued behind
+/// them (its agents go with it, by the schema's trigger).
+///
+/// Why a superseded snapshot is not sent (SPEC §6: a snapshot is "every agent's *current*
+/// state", and agents missing from it are logged out): everything it says is said again, later
+/// and in order, by the states queued between it and the new snapshot (each still sent once, in
+/// order) and by the new snapshot itself. Sending it would only show RTA a roster of hours ago
+/// for the moment it takes to replay the rest, and after a day's outage the 95 stale rosters of
+/// 20,000 agents are 1.9 million items: more than the day's 1.2 million states (BENCHMARKS.md,
+/// Backlog). Adherence history does not come from snapshots but from the agent activity reports.
+///
+/// A withdrawn snapshot is deleted, never marked sent (only WFM's acceptance marks a row sent).
+/// If the drain has it in flight at that moment, it is delivered as claimed and its
+/// acknowledgement finds no row (nothing to mark; a PARTIAL's dead letters keep their error and
+/// `replay --dead-letters` finds no row to send again): WFM then sees both snapshots in order.
+/// `+sent_ms` keeps SQLite on the small snapshot index instead of walking every pending state.
+const WITHDRAW_SUPERSEDED_SNAPSHOTS: &str = "DELETE FROM state_outbox
+     WHERE kind = 'snapshot' AND +sent_ms IS NULL AND event_id <> ?1";
 
 /// The record columns, in the order [`record`] reads them (after `seq, event_id, kind`).
 const RECORD_COLUMNS: &str = "worker_sid, agent_id, state, reason_code, media_type, state_start_ms";
@@ -101,6 +123,37 @@ pub(crate) fn queue_states(
             .map_err(sq)?;
     }
     Ok(n)
+}
+
+/// Marks a delivered batch's rows sent, inside the acknowledgement's transaction.
+///
+/// A batch of states is the first pending rows in `seq` order, and rows queued later get higher
+/// `seq`s (AUTOINCREMENT; a re-queued dead letter takes `MAX(seq) + 1`), so the pending rows
+/// between its first and last `seq` are exactly its rows: one range `UPDATE` over the pending
+/// index instead of one statement per row. Should the count ever differ (a row of the batch
+/// withdrawn or pruned meanwhile), that update is undone and each row is marked by its `seq`.
+fn mark_sent(tx: &Transaction<'_>, batch: &StateBatch, now_ms: Millis) -> rusqlite::Result<()> {
+    if let (Some(first), Some(last)) = (batch.seqs.first(), batch.seqs.last()) {
+        let contiguous = batch.kind == StateBatchKind::States && first <= last;
+        if contiguous {
+            tx.execute_batch("SAVEPOINT mark_range")?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE state_outbox SET sent_ms = ?3
+                     WHERE seq BETWEEN ?1 AND ?2 AND sent_ms IS NULL",
+                )?
+                .execute(params![first, last, now_ms])?;
+            if n == batch.seqs.len() {
+                return tx.execute_batch("RELEASE mark_range");
+            }
+            tx.execute_batch("ROLLBACK TO mark_range; RELEASE mark_range")?;
+        }
+    }
+    let mut mark = tx.prepare_cached("UPDATE state_outbox SET sent_ms = ?2 WHERE seq = ?1")?;
+    for seq in &batch.seqs {
+        mark.execute(params![seq, now_ms])?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -167,16 +220,23 @@ impl Store {
         rejected: &[(usize, String)],
         now_ms: Millis,
     ) -> Result<(), StoreError> {
+        self.record_state_delivery(batch, rejected, now_ms, false)
+    }
+
+    /// [`Store::ack_state_batch`], and `meta.last_push_ms` set to `now_ms` in the same
+    /// transaction when `note_push` (the drain's acknowledgement: one commit per batch, not two).
+    pub fn record_state_delivery(
+        &mut self,
+        batch: &StateBatch,
+        rejected: &[(usize, String)],
+        now_ms: Millis,
+        note_push: bool,
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let w = |e| super::wrap(&path, e);
         let tx = self.conn.transaction().map_err(w)?;
         {
-            let mut mark = tx
-                .prepare_cached("UPDATE state_outbox SET sent_ms = ?2 WHERE seq = ?1")
-                .map_err(w)?;
-            for seq in &batch.seqs {
-                mark.execute(params![seq, now_ms]).map_err(w)?;
-            }
+            mark_sent(&tx, batch, now_ms).map_err(w)?;
             let mut dead = tx
                 .prepare_cached(
                     "INSERT INTO dead_letters (kind, item_id, error, created_ms, outbox_seq)
@@ -206,6 +266,15 @@ impl Store {
                         .map_err(w)?;
                 }
             }
+            if note_push {
+                tx.prepare_cached(
+                    "INSERT INTO meta(key, value) VALUES ('last_push_ms', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )
+                .map_err(w)?
+                .execute([now_ms.to_string()])
+                .map_err(w)?;
+            }
         }
         tx.commit().map_err(w)
     }
@@ -214,6 +283,9 @@ impl Store {
     /// with a WFM id, ordered by worker sid, each item's `eventId` derived from the state's event
     /// and the worker. The roster is copied row by row as it is read (at 20,000 agents it is
     /// never held). `false` when a snapshot with this id was queued already.
+    ///
+    /// The snapshots still waiting to be sent are withdrawn in the same transaction (see
+    /// `WITHDRAW_SUPERSEDED_SNAPSHOTS`): this one supersedes them.
     pub fn queue_snapshot(&self, snapshot_id: &str, now_ms: Millis) -> Result<bool, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let queued = tx
@@ -225,6 +297,16 @@ impl Store {
             .map_err(|e| self.err(e))?;
         if queued == 0 {
             return Ok(false);
+        }
+        let withdrawn = tx
+            .execute(WITHDRAW_SUPERSEDED_SNAPSHOTS, [snapshot_id])
+            .map_err(|e| self.err(e))?;
+        if withdrawn > 0 {
+            tracing::info!(
+                snapshot = snapshot_id,
+                withdrawn,
+                "snapshots not yet sent are superseded by the new one; withdrawn unsent"
+            );
         }
         let mut ins = tx
             .prepare_cached(&format!(
