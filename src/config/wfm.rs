@@ -60,7 +60,9 @@ pub struct WfmConfig {
     /// honoured; deliveries are retried forever).
     #[serde(default = "default_retry_initial", with = "positive")]
     pub retry_initial: Duration,
-    /// Cap of the backoff delay (≥ `retry_initial`).
+    /// Cap of the backoff delay (≥ `retry_initial`). Agent states wait at most 15 s between
+    /// tries whatever this says, so that they reach WFM within seconds of its return (a
+    /// `Retry-After` is still honoured).
     #[serde(default = "default_retry_max", with = "positive")]
     pub retry_max: Duration,
     /// Sent in heartbeats; defaults to the host name, so two connectors of an HA pair tell
