@@ -57,9 +57,15 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT worker_sid, agent_id, state, reason, media, start_ms, end_ms FROM segments
-                 WHERE start_ms < ?2 AND (end_ms IS NULL OR end_ms > ?1)
-                 ORDER BY worker_sid, start_ms, event_sid",
+                // The two halves of the `segments` view, each by its own key: closed segments
+                // by their end (`segment_log_end`), open ones from the workers' rows.
+                "SELECT worker_sid, agent_id, state, reason, media, start_ms, end_ms, event_sid
+                 FROM segment_log WHERE end_ms > ?1 AND start_ms < ?2
+                 UNION ALL
+                 SELECT worker_sid, seg_agent_id, state, reason, media, state_start_ms, NULL,
+                        state_event_id
+                 FROM workers WHERE seg_checkpoint IS NOT NULL AND state_start_ms < ?2
+                 ORDER BY 1, 6, 8",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
