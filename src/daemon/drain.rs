@@ -19,6 +19,7 @@ use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::wfm::request::Request;
 use crate::wfm::{Delivery, WfmClient, WfmError};
+use axum::body::Bytes;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -59,8 +60,9 @@ pub trait Outbox: Send + Sync + 'static {
     fn lane(item: &Self::Item) -> Self::Lane;
     /// The item's `Idempotency-Key` (also its name in the logs).
     fn key(item: &Self::Item) -> String;
-    /// The item as a request to WFM.
-    fn request(item: &Self::Item) -> Result<Request, serde_json::Error>;
+    /// The item as a request to WFM. It may take from the item what only the request needs (a
+    /// report's data, which the body now holds): the item is kept only to be acknowledged.
+    fn request(item: &mut Self::Item) -> Result<Request, serde_json::Error>;
     /// Records WFM's answer: delivered, with what it refused dead-lettered.
     fn acknowledge(
         &self,
@@ -149,11 +151,12 @@ async fn send_one<O: Outbox>(
     mut shutdown: Shutdown,
     item: O::Item,
 ) {
+    let mut item = item;
     let key = O::key(&item);
-    let delivery = match O::request(&item) {
+    let delivery = match O::request(&mut item) {
         // The request (its body: a snapshot's is the whole roster) goes once answered, before
         // the acknowledgement.
-        Ok(request) => match deliver(&shared, &client, &request, &shutdown).await {
+        Ok(request) => match deliver(&shared, &client, request, &shutdown).await {
             Some(d) => d,
             None => return,
         },
@@ -184,7 +187,7 @@ async fn send_one<O: Outbox>(
 pub async fn deliver(
     shared: &Shared,
     client: &WfmClient,
-    request: &Request,
+    request: Request,
     shutdown: &Shutdown,
 ) -> Option<Delivery> {
     let Request {
@@ -193,6 +196,9 @@ pub async fn deliver(
         body,
         items,
     } = request;
+    // The body moves into a shared buffer once (no copy): every attempt sends the same bytes.
+    let body = Bytes::from(body);
+    let (key, items) = (&key, &items);
     let stream = Stream::of(path);
     let result = delivery_policy(shared)
         .run_until(
@@ -200,7 +206,7 @@ pub async fn deliver(
                 if shutdown.is_triggered() {
                     return Err(WfmError::ShuttingDown);
                 }
-                let outcome = client.post(path, key, body, *items).await;
+                let outcome = client.post_bytes(path, key, &body, *items).await;
                 shared.health.bad_answers.note(stream, &outcome);
                 outcome
             },
