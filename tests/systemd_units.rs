@@ -29,7 +29,7 @@ fn environment(unit: &str) -> Vec<String> {
 fn both_units_cap_glibc_arenas_and_map_big_blocks_apart() {
     let env = environment(SERVICE);
     for wanted in [
-        "MALLOC_ARENA_MAX=2",
+        "MALLOC_ARENA_MAX=1",
         "MALLOC_MMAP_THRESHOLD_=131072",
         "MALLOC_TRIM_THRESHOLD_=131072",
     ] {
