@@ -11,6 +11,9 @@
 //! one whole 15-minute interval is in the buffer), `SCALE_STEADY_S` (180), `SCALE_WRAP` (a
 //! command to run the binary under, e.g. `heaptrack -o /tmp/scale`).
 //!
+//! The connector runs with the environment `systemd/wfm-connector.service` gives it
+//! (`Environment=` lines: glibc's allocator settings), as the installed service would.
+//!
 //! References in the same run: the simulators' CPU in this process over the same window (the
 //! other side of the same traffic), and the interval's rows read from the buffer without building
 //! anything.
@@ -97,7 +100,21 @@ fn main() {
         "",
         "",
     );
-    let connector = Connector::spawn(&config, &dir.path().join("connector.log"), &wrap, &[]);
+    // The environment the systemd unit gives the daemon (its allocator settings), as installed.
+    let unit_env = common::unit_environment();
+    println!(
+        "  environment from systemd/wfm-connector.service: {}",
+        unit_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let env: Vec<(&str, String)> = unit_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let connector = Connector::spawn(&config, &dir.path().join("connector.log"), &wrap, &env);
     let pid = connector.connector_pid(!wrap.is_empty());
 
     // Catch-up: the start-up snapshot goes after the first poll has walked the whole history.

@@ -135,6 +135,20 @@ pub fn smaps_breakdown(pid: u32, buffer: &Path) -> Vec<(String, u64)> {
     totals.into_iter().filter(|(_, kb)| *kb > 0).collect()
 }
 
+/// The unit the .deb installs (`systemd/wfm-connector.service`).
+pub const UNIT: &str = include_str!("../../systemd/wfm-connector.service");
+
+/// The environment the unit gives the daemon: each `Environment=NAME=value` line of [`UNIT`]
+/// (one assignment a line, unquoted), so a bench runs the binary as systemd would.
+pub fn unit_environment() -> Vec<(String, String)> {
+    UNIT.lines()
+        .filter_map(|l| l.trim().strip_prefix("Environment="))
+        .flat_map(str::split_whitespace)
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
 /// The connector binary running `run` with a config file, its logs in a file.
 pub struct Connector {
     pub child: Child,

@@ -21,6 +21,7 @@ use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::wfm::request::Request;
 use crate::wfm::{Delivery, WfmClient, WfmError};
+use axum::body::Bytes;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -66,8 +67,9 @@ pub trait Outbox: Send + Sync + 'static {
     fn lane(item: &Self::Item) -> Self::Lane;
     /// The item's `Idempotency-Key` (also its name in the logs).
     fn key(item: &Self::Item) -> String;
-    /// The item as a request to WFM.
-    fn request(item: &Self::Item) -> Result<Request, serde_json::Error>;
+    /// The item as a request to WFM. It may take from the item what only the request needs (a
+    /// report's data, which the body now holds): the item is kept only to be acknowledged.
+    fn request(item: &mut Self::Item) -> Result<Request, serde_json::Error>;
     /// Records WFM's answer: delivered, with what it refused dead-lettered.
     fn acknowledge(
         &self,
@@ -156,15 +158,16 @@ async fn send_one<O: Outbox>(
     mut shutdown: Shutdown,
     item: O::Item,
 ) {
+    let mut item = item;
     let key = O::key(&item);
-    let delivery = match O::request(&item) {
+    let delivery = match O::request(&mut item) {
         // The request (its body: a snapshot's is the whole roster) goes once answered, before
         // the acknowledgement.
         Ok(request) => match deliver(
             &shared,
             &client,
             outbox.retry_policy(&shared),
-            &request,
+            request,
             &shutdown,
         )
         .await
@@ -200,7 +203,7 @@ pub async fn deliver(
     shared: &Shared,
     client: &WfmClient,
     policy: RetryPolicy,
-    request: &Request,
+    request: Request,
     shutdown: &Shutdown,
 ) -> Option<Delivery> {
     let Request {
@@ -209,6 +212,9 @@ pub async fn deliver(
         body,
         items,
     } = request;
+    // The body moves into a shared buffer once (no copy): every attempt sends the same bytes.
+    let body = Bytes::from(body);
+    let (key, items) = (&key, &items);
     let stream = Stream::of(path);
     let result = policy
         .run_until(
@@ -216,7 +222,7 @@ pub async fn deliver(
                 if shutdown.is_triggered() {
                     return Err(WfmError::ShuttingDown);
                 }
-                let outcome = client.post(path, key, body, *items).await;
+                let outcome = client.post_bytes(path, key, &body, *items).await;
                 shared.health.bad_answers.note(stream, &outcome);
                 outcome
             },

@@ -98,7 +98,7 @@ impl Outbox for AgentStates {
         batch.batch_id()
     }
 
-    fn request(batch: &StateBatch) -> Result<Request, serde_json::Error> {
+    fn request(batch: &mut StateBatch) -> Result<Request, serde_json::Error> {
         request::agent_states(batch)
     }
 

@@ -18,6 +18,7 @@ use crate::config::WfmConfig;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::transport::describe;
+use axum::body::Bytes;
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -104,6 +105,19 @@ impl WfmClient {
         body: &str,
         items: usize,
     ) -> Result<Delivery, WfmError> {
+        let body = Bytes::copy_from_slice(body.as_bytes());
+        self.post_bytes(path, key, &body, items).await
+    }
+
+    /// [`WfmClient::post`] with the body already in a shared buffer: every attempt sends the same
+    /// bytes without copying them (a snapshot or a report is megabytes at 20,000 agents).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        key: &str,
+        body: &Bytes,
+        items: usize,
+    ) -> Result<Delivery, WfmError> {
         let started = std::time::Instant::now();
         let mut token = self.tokens.bearer(&self.http).await?;
         let mut resp = self.send(path, key, body, &token).await?;
@@ -133,7 +147,7 @@ impl WfmClient {
         &self,
         path: &str,
         key: &str,
-        body: &str,
+        body: &Bytes,
         token: &Secret,
     ) -> Result<reqwest::Response, WfmError> {
         self.http
@@ -143,7 +157,7 @@ impl WfmClient {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("Idempotency-Key", key)
             .bearer_auth(token.expose())
-            .body(body.to_string())
+            .body(body.clone())
             .send()
             .await
             .map_err(|e| WfmError::Transport(describe(&e)))
