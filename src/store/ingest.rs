@@ -21,8 +21,8 @@
 //!   from its stored events. It is written only when the result changed (`store::tasks`).
 //!
 //! The in-memory state is the store's own: it is dropped when a transaction fails, and when
-//! another connection wrote to the file (`PRAGMA data_version`), so it never disagrees with the
-//! file.
+//! another connection ingested into the file (`meta.derived_generation`: only ingest writes the
+//! derived tables), so it never disagrees with the file.
 
 use super::tasks::TaskMemory;
 use super::{META_CURSOR, Store, StoreError, tasks, workers, wrap};
@@ -68,8 +68,10 @@ pub const FUTURE_TOLERANCE_MS: Millis = 5 * 60_000;
 pub(crate) struct DerivedCache {
     workers: HashMap<String, WorkerState>,
     tasks: TaskMemory,
-    /// `PRAGMA data_version` after our last commit: another connection's write changes it.
-    data_version: Option<i64>,
+    /// `meta.derived_generation` after our last page: another connection's ingest (the webhook
+    /// writer's, a `replay`'s) moves it. Not `PRAGMA data_version`: that moves with every write
+    /// of any connection, and the pushers write after almost every page.
+    generation: Option<i64>,
 }
 
 /// At most this many task hashes are kept; beyond, the map starts again (a task is then written
@@ -92,10 +94,6 @@ impl Store {
         now_ms: Millis,
     ) -> Result<IngestOutcome, StoreError> {
         let path = self.path.clone();
-        let version = self.data_version()?;
-        if self.cache.data_version != Some(version) {
-            self.cache = DerivedCache::default();
-        }
         if self.cache.tasks.hashes.len() > MAX_TASK_HASHES {
             self.cache.tasks.hashes.clear();
         }
@@ -103,26 +101,42 @@ impl Store {
             self.cache.tasks.progress.clear();
         }
         let tx = self.conn.transaction().map_err(|e| wrap(&path, e))?;
-        let result = ingest_tx(&tx, events, cursor, ctx, now_ms, &mut self.cache);
-        let out = match result.and_then(|out| tx.commit().map_err(sq).map(|()| out)) {
-            Ok(out) => out,
+        let result = next_generation(&tx).and_then(|generation| {
+            // Another connection ingested since our last page: what we hold may be stale.
+            if self.cache.generation != Some(generation - 1) {
+                self.cache = DerivedCache::default();
+            }
+            let out = ingest_tx(&tx, events, cursor, ctx, now_ms, &mut self.cache)?;
+            Ok((generation, out))
+        });
+        match result.and_then(|r| tx.commit().map_err(sq).map(|()| r)) {
+            Ok((generation, out)) => {
+                self.cache.generation = Some(generation);
+                Ok(out)
+            }
             Err(e) => {
                 self.cache = DerivedCache::default();
-                return Err(match e {
+                Err(match e {
                     StoreError::Sqlite { source, .. } => wrap(&path, source),
                     other => other,
-                });
+                })
             }
-        };
-        self.cache.data_version = Some(self.data_version()?);
-        Ok(out)
+        }
     }
+}
 
-    fn data_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
+/// Counts the pages ingested into the file, by any connection (`meta.derived_generation`), in
+/// the page's transaction; returns the count with this page. Its first statement, a write, so the
+/// transaction holds the write lock from the start.
+fn next_generation(tx: &Transaction<'_>) -> Result<i64, StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('derived_generation', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+         RETURNING CAST(value AS INTEGER)",
+    )
+    .map_err(sq)?
+    .query_row([], |r| r.get(0))
+    .map_err(sq)
 }
 
 pub(super) fn sq(e: rusqlite::Error) -> StoreError {
@@ -255,3 +269,7 @@ pub(crate) fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcdEvent> 
         data: serde_json::from_str(&data).unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

@@ -266,6 +266,13 @@ impl Store {
                 .execute(sql, [before_ms])
                 .map_err(|e| wrap(&self.path, e))?;
         }
+        // The derived tables changed: the ingesting connection's memory of them is dropped
+        // (`store::ingest`), whichever connection pruned.
+        tx.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'derived_generation'",
+            [],
+        )
+        .map_err(|e| wrap(&self.path, e))?;
         tx.commit().map_err(|e| wrap(&self.path, e))?;
         Ok(n)
     }
