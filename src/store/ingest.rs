@@ -66,7 +66,9 @@ pub const FUTURE_TOLERANCE_MS: Millis = 5 * 60_000;
 /// file does not.
 #[derive(Debug, Default)]
 pub(crate) struct DerivedCache {
-    workers: HashMap<String, WorkerState>,
+    /// Boxed: a `WorkerState` is ~340 bytes, and a table of 20,000 of them inline was 12 MiB
+    /// (and twice that while it grew), most of the connector's heap at that scale.
+    workers: HashMap<String, Box<WorkerState>>,
     tasks: TaskMemory,
     /// `meta.derived_generation` after our last page: another connection's ingest (the webhook
     /// writer's, a `replay`'s) moves it. Not `PRAGMA data_version`: that moves with every write
@@ -212,7 +214,7 @@ fn ingest_tx(
     for (worker_sid, mut evs) in by_worker {
         evs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         let known = match cache.workers.remove(&worker_sid) {
-            Some(state) => Some(state),
+            Some(state) => Some(*state),
             None => workers::load(tx, &worker_sid)?,
         };
         let (state, rederived) = workers::derive(tx, &worker_sid, known, &evs, ctx, &mut queued)?;
@@ -220,7 +222,7 @@ fn ingest_tx(
             out.rederived_workers += 1;
         }
         if let Some(state) = state {
-            cache.workers.insert(worker_sid, state);
+            cache.workers.insert(worker_sid, Box::new(state));
         }
     }
 

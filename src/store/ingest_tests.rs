@@ -4,7 +4,6 @@
 
 use crate::config::{AgentIdMode, MediaConfig};
 use crate::derive::agent::DeriveContext;
-use crate::derive::segments::WorkerState;
 use crate::model::{AcdEvent, EventData};
 use crate::store::Store;
 
@@ -44,7 +43,7 @@ fn memory_survives_other_writes_and_is_dropped_by_another_ingest_or_prune() {
     let ctx = ctx();
     a.ingest(&[change(1000)], None, &ctx, 0).unwrap();
     // A marker only memory holds: it shows whether the memory was kept.
-    a.cache.workers.insert("WKX".into(), WorkerState::default());
+    a.cache.workers.insert("WKX".into(), Box::default());
 
     b.probe_writable().unwrap();
     a.ingest(&[change(2000)], None, &ctx, 0).unwrap();
@@ -70,7 +69,7 @@ fn memory_survives_other_writes_and_is_dropped_by_another_ingest_or_prune() {
         ]
     );
 
-    a.cache.workers.insert("WKX".into(), WorkerState::default());
+    a.cache.workers.insert("WKX".into(), Box::default());
     b.prune(0).unwrap();
     a.ingest(&[change(5000)], None, &ctx, 0).unwrap();
     assert!(

@@ -111,6 +111,14 @@ pub(super) fn derive_one(
             .map_err(sq)?;
         }
     }
+    if over {
+        // Its hashes go with it (a late event rewrites it once more, which changes nothing):
+        // memory holds the tasks in progress, not a day of them.
+        memory.hashes.remove(&format!("T{}", d.task.task_sid));
+        for r in &d.reservations {
+            memory.hashes.remove(&format!("R{}", r.reservation_sid));
+        }
+    }
     Ok(true)
 }
 
