@@ -111,6 +111,7 @@ fn a_delivered_batch_marks_its_own_rows_sent_and_no_other() {
         seqs: vec![a.0, c.0],
         ids: vec![a.1, c.1],
         records: vec![a.2, c.2],
+        items: 2,
     };
     store
         .ack_state_batch(&sparse, &[(1, "HTTP 400".into())], 5)

@@ -99,7 +99,12 @@ impl Outbox for AgentStates {
     }
 
     fn request(batch: &mut StateBatch) -> Result<Request, serde_json::Error> {
-        request::agent_states(batch)
+        let request = request::agent_states(batch)?;
+        // The body holds the states now; their records go (a snapshot's 20,000 are megabytes,
+        // alive beside its body until it is answered). Acknowledging needs the seqs, ids and
+        // `items` only.
+        batch.records = Vec::new();
+        Ok(request)
     }
 
     fn acknowledge(
@@ -143,5 +148,50 @@ pub fn rejected_items(delivery: &Delivery, n: usize) -> Vec<(usize, String)> {
         Delivery::Accepted => Vec::new(),
         Delivery::Partial(items) => items.iter().filter(|(i, _)| *i < n).cloned().collect(),
         Delivery::Rejected(e) => (0..n).map(|i| (i, e.clone())).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentState, AgentStateRecord};
+
+    /// A snapshot's records go once its body is built (20,000 of them are megabytes, alive beside
+    /// the body until WFM answers); what the acknowledgement needs stays.
+    #[test]
+    fn a_batch_keeps_only_what_its_acknowledgement_needs_once_its_body_is_built() {
+        let record = |i: usize| AgentStateRecord {
+            event_id: format!("S{i}"),
+            worker_sid: format!("WK{i}"),
+            agent_id: format!("A{i}"),
+            state: AgentState::Available,
+            reason_code: None,
+            media_type: None,
+            state_start_ms: 1_000,
+        };
+        let mut batch = StateBatch {
+            kind: StateBatchKind::Snapshot,
+            seqs: vec![7],
+            ids: vec!["SNAP1".into()],
+            records: vec![record(0), record(1), record(2)],
+            items: 3,
+        };
+        let key = AgentStates::key(&batch);
+        let request = AgentStates::request(&mut batch).unwrap();
+        assert_eq!(request.items, 3);
+        assert!(
+            request.body.contains(r#""agentId":"A2""#),
+            "{}",
+            request.body
+        );
+        assert!(batch.records.is_empty());
+        assert_eq!(batch.records.capacity(), 0);
+        assert_eq!(batch.item_count(), 3);
+        assert_eq!(AgentStates::key(&batch), key);
+        let partial = Delivery::Partial(vec![(2, "bad".into()), (3, "outside".into())]);
+        assert_eq!(
+            rejected_items(&partial, batch.item_count()),
+            [(2, "bad".to_string())]
+        );
     }
 }

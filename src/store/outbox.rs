@@ -34,8 +34,11 @@ pub struct StateBatch {
     /// Each row's item id (the `eventId`, or the snapshot id).
     pub ids: Vec<String>,
     /// The agent states the request carries: one per row, or every agent of the snapshot (each
-    /// with its snapshot item id as `event_id`).
+    /// with its snapshot item id as `event_id`). Emptied once the request's body is built (a
+    /// snapshot's 20,000 records are megabytes): [`StateBatch::items`] keeps their number.
     pub records: Vec<AgentStateRecord>,
+    /// How many agent states the request carries (`records.len()` as claimed).
+    pub items: usize,
 }
 
 impl StateBatch {
@@ -49,7 +52,7 @@ impl StateBatch {
 
     /// How many agent states the request carries (the indexes a PARTIAL answer may name).
     pub fn item_count(&self) -> usize {
-        self.records.len()
+        self.items
     }
 }
 
@@ -181,6 +184,7 @@ impl Store {
                     kind: StateBatchKind::Snapshot,
                     seqs: vec![seq],
                     ids: vec![id],
+                    items: records.len(),
                     records,
                 }));
             }
@@ -190,10 +194,12 @@ impl Store {
                 seqs: Vec::new(),
                 ids: Vec::new(),
                 records: Vec::new(),
+                items: 0,
             });
             b.seqs.push(seq);
             b.ids.push(id);
             b.records.push(rec);
+            b.items += 1;
         }
         Ok(batch)
     }

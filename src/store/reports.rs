@@ -1,7 +1,9 @@
 //! The report side of the buffer: what a report builder reads for an interval (tasks that ended
 //! in it, reservations touched in it, segments overlapping it), and the report outbox with its
-//! revisions. The outbox keeps each revision's `reportData` with its kind and interval; the
-//! request around it is built in [`crate::wfm::request`] when the drain sends it.
+//! revisions. The outbox keeps each revision's kind and interval, and its `reportData` in a table
+//! of its own (`report_data`, keyed by the report's id: marking a report sent rewrites only its
+//! small row); the request around it is built in [`crate::wfm::request`] when the drain claims
+//! it.
 //!
 //! Reports are claimed a few at a time ([`Store::claim_reports`]) for different intervals; the
 //! revisions of one (kind, interval) go strictly one after the other.
@@ -96,7 +98,8 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Queues a report revision with its serialised `reportData`.
+    /// Queues a report revision with its serialised `reportData` (in `report_data`, beside its
+    /// row: see the schema's v6). Both rows or neither.
     pub fn enqueue_report(
         &self,
         kind: &str,
@@ -106,24 +109,49 @@ impl Store {
         report_data: &str,
         now_ms: Millis,
     ) -> Result<(), StoreError> {
+        // A savepoint, not a transaction: the caller may be inside one.
         self.conn
+            .execute_batch("SAVEPOINT enqueue_report")
+            .map_err(|e| self.err(e))?;
+        let queued = self.insert_report(kind, iv, revision, content_hash, report_data, now_ms);
+        let end = match queued {
+            Ok(()) => "RELEASE enqueue_report",
+            Err(_) => "ROLLBACK TO enqueue_report; RELEASE enqueue_report",
+        };
+        self.conn.execute_batch(end).map_err(|e| self.err(e))?;
+        queued.map_err(|e| self.err(e))
+    }
+
+    fn insert_report(
+        &self,
+        kind: &str,
+        iv: Interval,
+        revision: i64,
+        content_hash: &str,
+        report_data: &str,
+        now_ms: Millis,
+    ) -> rusqlite::Result<()> {
+        let queued = self
+            .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO report_outbox
-                 (kind, start_ms, end_ms, revision, content_hash, report_data, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(|e| self.err(e))?
+                 (kind, start_ms, end_ms, revision, content_hash, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
             .execute(params![
                 kind,
                 iv.start_ms,
                 iv.end_ms,
                 revision,
                 content_hash,
-                report_data,
                 now_ms
-            ])
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            ])?;
+        if queued == 1 {
+            self.conn
+                .prepare_cached("INSERT INTO report_data (report_id, data) VALUES (?1, ?2)")?
+                .execute(params![self.conn.last_insert_rowid(), report_data])?;
+        }
+        Ok(())
     }
 
     /// Up to `max` reports to send now, oldest first, for as many different (kind, interval start)
@@ -134,13 +162,33 @@ impl Store {
         max: usize,
         busy: &HashSet<(String, Millis)>,
     ) -> Result<Vec<QueuedReport>, StoreError> {
+        Ok(self
+            .claim_reports_with(max, busy, |_, data| data.to_owned())?
+            .into_iter()
+            .map(|(report, data)| QueuedReport {
+                report_data: data,
+                ..report
+            })
+            .collect())
+    }
+
+    /// [`Store::claim_reports`], each report's `reportData` handed to `build` as SQLite holds it
+    /// (borrowed, not copied: a report of 20,000 agents is megabytes) with the report
+    /// (`report_data` left empty); what `build` makes of it comes back beside the report. Only
+    /// the reports handed out are read whole.
+    pub fn claim_reports_with<T>(
+        &self,
+        max: usize,
+        busy: &HashSet<(String, Millis)>,
+        mut build: impl FnMut(&QueuedReport, &str) -> T,
+    ) -> Result<Vec<(QueuedReport, T)>, StoreError> {
         if max == 0 {
             return Ok(Vec::new());
         }
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, kind, start_ms, end_ms, revision, report_data FROM report_outbox o
+                "SELECT id, kind, start_ms, end_ms, revision FROM report_outbox o
                  WHERE sent_ms IS NULL
                    AND NOT EXISTS (SELECT 1 FROM report_outbox e
                                    WHERE e.kind = o.kind AND e.start_ms = o.start_ms
@@ -158,19 +206,37 @@ impl Store {
                     start_ms: r.get(2)?,
                     end_ms: r.get(3)?,
                     revision: r.get(4)?,
-                    report_data: r.get(5)?,
+                    report_data: String::new(),
                 })
             })
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
+        let mut heads = Vec::new();
         for row in rows {
             let report = row.map_err(|e| self.err(e))?;
             if !busy.contains(&(report.kind.clone(), report.start_ms)) {
-                out.push(report);
+                heads.push(report);
             }
-            if out.len() == max {
+            if heads.len() == max {
                 break;
             }
+        }
+        let mut data = self
+            .conn
+            .prepare_cached("SELECT data FROM report_data WHERE report_id = ?1")
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(heads.len());
+        for report in heads {
+            // A report without data (never written so) builds from nothing: its request fails to
+            // build and is dead-lettered, rather than stopping the outbox.
+            let built = data
+                .query_row([report.id], |r| Ok(build(&report, r.get_ref(0)?.as_str()?)))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            let built = match built {
+                Some(b) => b,
+                None => build(&report, ""),
+            };
+            out.push((report, built));
         }
         Ok(out)
     }

@@ -187,3 +187,74 @@ fn a_v4_buffer_keeps_its_segments_and_closes_the_open_one_with_its_checkpoint() 
         .collect();
     assert_eq!(starts, [1000, 2000, 3000]);
 }
+
+/// A v5 buffer's reports (their `reportData` in their rows) become v6's (the data in
+/// `report_data`, keyed by the report): claimed and sent byte for byte as before, marked sent
+/// without their data, and pruned with it.
+#[test]
+fn a_v5_buffer_keeps_its_reports_data_and_prunes_it_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch("PRAGMA user_version = 5").unwrap();
+        for (kind, start, revision, sent) in [
+            ("queue", 1_795_168_800_000i64, 1, Some(5i64)),
+            ("queue", 1_795_168_800_000, 2, None),
+            ("agent-activity", 1_795_168_800_000, 1, None),
+        ] {
+            conn.execute(
+                "INSERT INTO report_outbox
+                 (kind, start_ms, end_ms, revision, content_hash, report_data, created_ms, sent_ms)
+                 VALUES (?1, ?2, ?2 + 900000, ?3, 'h', ?4, 0, ?5)",
+                rusqlite::params![kind, start, revision, format!("{{\"r\":{revision}}}"), sent],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    let claimed = store.claim_reports(4, &HashSet::new()).unwrap();
+    let seen: Vec<(&str, i64, &str)> = claimed
+        .iter()
+        .map(|r| (r.kind.as_str(), r.revision, r.report_data.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("queue", 2, r#"{"r":2}"#),
+            ("agent-activity", 1, r#"{"r":1}"#)
+        ]
+    );
+    // The pusher's claim builds the same bodies from the data as SQLite holds it.
+    let built = store
+        .claim_reports_with(4, &HashSet::new(), request::report_body)
+        .unwrap();
+    for ((report, body), whole) in built.into_iter().zip(&claimed) {
+        assert_eq!(report.report_data, "");
+        let sent = request::report_request(&report, body.unwrap()).unwrap();
+        assert_eq!(sent.body, request::report(whole).unwrap().body);
+        let tail = format!(
+            r#""revision":{},"reportData":{}}}"#,
+            whole.revision, whole.report_data
+        );
+        assert!(sent.body.ends_with(&tail), "{}", sent.body);
+    }
+    for report in &claimed {
+        store.ack_report(report, None, 6).unwrap();
+    }
+    let data_rows = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("SELECT COUNT(*) FROM report_data", [], |r| r.get(0))
+            .unwrap()
+    };
+    // Delivered reports keep their data until they are pruned, and then it goes with them.
+    assert_eq!(data_rows(&store), 3);
+    store.prune(10).unwrap();
+    assert_eq!(data_rows(&store), 0);
+    assert!(store.claim_reports(4, &HashSet::new()).unwrap().is_empty());
+}

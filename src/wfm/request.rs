@@ -43,35 +43,59 @@ pub fn agent_states(batch: &StateBatch) -> Result<Request, serde_json::Error> {
 
 /// `POST /reports/…` for a queued report revision: its stored `reportData` goes in verbatim.
 pub fn report(report: &QueuedReport) -> Result<Request, serde_json::Error> {
-    let path = if report.kind == ReportKind::Queue.as_str() {
-        report_path(ReportKind::Queue)
-    } else {
-        report_path(ReportKind::AgentActivity)
-    };
-    let data: &RawValue = serde_json::from_str(&report.report_data)?;
-    let interval = Interval {
-        start_ms: report.start_ms,
-        end_ms: report.end_ms,
-    };
-    // Sized once (the envelope is a few dozen bytes around the data), not grown by doubling: a
-    // report of 20,000 agents is megabytes, up to `report_concurrency` of them in flight.
-    let mut buf = Vec::with_capacity(report.report_data.len() + ENVELOPE_BYTES);
-    serde_json::to_writer(
-        &mut buf,
-        &ReportRequest::new(interval, report.revision, data),
-    )?;
-    let body = String::from_utf8(buf).map_err(serde::ser::Error::custom)?;
+    report_request(report, report_body(report, &report.report_data)?)
+}
+
+/// A report's body: the envelope around its `reportData`, copied in as it is (checked by
+/// [`report_request`]). Sized once, not grown by doubling: a report of 20,000 agents is
+/// megabytes, up to `report_concurrency` of them in flight. The report pusher builds it from the
+/// data as SQLite holds it ([`crate::store::Store::claim_reports_with`]): no other copy of the
+/// data is made.
+pub fn report_body(report: &QueuedReport, data: &str) -> Result<String, serde_json::Error> {
+    let prefix = envelope_prefix(report)?;
+    let mut body = String::with_capacity(prefix.len() + data.len() + 1);
+    body.push_str(&prefix);
+    body.push_str(data);
+    body.push('}');
+    Ok(body)
+}
+
+/// The request carrying a report's body from [`report_body`]: its `reportData` must be one JSON
+/// value (our own rows that are not make no request).
+pub fn report_request(report: &QueuedReport, body: String) -> Result<Request, serde_json::Error> {
+    let start = envelope_prefix(report)?.len();
+    let data = body
+        .get(start..body.len().saturating_sub(1))
+        .ok_or_else(|| serde::de::Error::custom("a report body without its envelope"))?;
+    serde_json::from_str::<&RawValue>(data)?;
     let items = report_rows(&body);
     Ok(Request {
-        path,
+        path: if report.kind == ReportKind::Queue.as_str() {
+            report_path(ReportKind::Queue)
+        } else {
+            report_path(ReportKind::AgentActivity)
+        },
         key: report.idempotency_key(),
         body,
         items,
     })
 }
 
-/// Room for a report's envelope around its `reportData` (type, version, dates, revision).
-const ENVELOPE_BYTES: usize = 256;
+/// A report's envelope up to its `reportData` (`{"acdType":…,"revision":2,"reportData":`):
+/// serialised by [`ReportRequest`] (whose last field it is), its data cut off.
+fn envelope_prefix(report: &QueuedReport) -> Result<String, serde_json::Error> {
+    let interval = Interval {
+        start_ms: report.start_ms,
+        end_ms: report.end_ms,
+    };
+    let mut envelope = serde_json::to_string(&ReportRequest::new(interval, report.revision, ()))?;
+    let data_at = envelope
+        .strip_suffix("null}")
+        .map(str::len)
+        .ok_or_else(|| serde::ser::Error::custom("reportData is not the envelope's last field"))?;
+    envelope.truncate(data_at);
+    Ok(envelope)
+}
 
 /// The WFM endpoint of a report, relative to `wfm.service_url`.
 pub fn report_path(kind: ReportKind) -> &'static str {
@@ -210,6 +234,7 @@ mod tests {
                 record(0, AgentState::Available),
                 record(1, AgentState::Unavailable),
             ],
+            items: 2,
         };
         let request = agent_states(&states).unwrap();
         assert_eq!(request.path, "/agent-states");
@@ -229,6 +254,7 @@ mod tests {
             seqs: vec![3],
             ids: vec!["SNAP1".into()],
             records: vec![record(0, AgentState::LoggedOut)],
+            items: 1,
         };
         let request = agent_states(&snapshot).unwrap();
         assert_eq!(request.items, 1);
