@@ -120,7 +120,7 @@ fn main() {
                 e.sid,
                 e.event_type,
                 e.event_ms,
-                serde_json::to_string(&e.data).unwrap_or_default(),
+                e.data.as_json().to_string(),
             )
         })
         .collect();

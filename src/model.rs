@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod event_data;
+pub use event_data::EventData;
+
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
@@ -36,69 +39,6 @@ impl AcdEvent {
         match self.event_type.as_str() {
             "worker.activity" => "worker.activity.update",
             other => other,
-        }
-    }
-}
-
-/// The `event_data` object of an event. Values often arrive as strings (`"26123"`): the accessors
-/// accept both strings and numbers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EventData(pub serde_json::Map<String, serde_json::Value>);
-
-impl EventData {
-    /// A string value; numbers and booleans are rendered as text. `null` and missing keys are `None`.
-    pub fn str(&self, key: &str) -> Option<String> {
-        self.text(key).map(std::borrow::Cow::into_owned)
-    }
-
-    /// [`EventData::str`] without a copy when the value is a string (the usual case).
-    pub fn text(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        use std::borrow::Cow;
-        match self.0.get(key)? {
-            serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
-            serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
-            serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
-            serde_json::Value::Null => None,
-            other => Some(Cow::Owned(other.to_string())),
-        }
-    }
-
-    /// Sets `slot` to the text of `key` when the event has one (a non-empty one, with
-    /// `non_empty`), copying it only when it differs from what `slot` holds: most events repeat
-    /// what the last one said.
-    pub fn read_into(&self, key: &str, non_empty: bool, slot: &mut Option<String>) {
-        if let Some(v) = self.text(key).filter(|v| !(non_empty && v.is_empty()))
-            && slot.as_deref() != Some(v.as_ref())
-        {
-            *slot = Some(v.into_owned());
-        }
-    }
-
-    /// An integer given as a number or as a string of digits.
-    pub fn i64(&self, key: &str) -> Option<i64> {
-        match self.0.get(key)? {
-            serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// A boolean given as `true`/`false` or as the strings `"true"`/`"false"`.
-    pub fn bool(&self, key: &str) -> Option<bool> {
-        match self.0.get(key)? {
-            serde_json::Value::Bool(b) => Some(*b),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// A JSON object stored as a string (`worker_attributes`, `task_attributes`) or inline.
-    pub fn json_object(&self, key: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-        match self.0.get(key)? {
-            serde_json::Value::String(s) => serde_json::from_str(s).ok(),
-            serde_json::Value::Object(m) => Some(m.clone()),
-            _ => None,
         }
     }
 }
@@ -191,17 +131,47 @@ pub enum ReservationOutcome {
 /// One reservation as derived from `reservation.*` events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationRecord {
+    #[serde(rename = "r", alias = "reservation_sid")]
     pub reservation_sid: String,
+    #[serde(rename = "t", alias = "task_sid")]
     pub task_sid: String,
+    #[serde(rename = "wk", alias = "worker_sid")]
     pub worker_sid: String,
+    #[serde(rename = "ag", alias = "agent_id")]
     pub agent_id: String,
+    #[serde(
+        rename = "q",
+        alias = "queue_sid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub queue_sid: Option<String>,
+    #[serde(rename = "cr", alias = "created_ms")]
     pub created_ms: Millis,
+    #[serde(rename = "oc", alias = "outcome")]
     pub outcome: ReservationOutcome,
     /// When the outcome was reached (accepted/rejected/timeout/canceled/failed); `None` while
     /// pending.
+    #[serde(
+        rename = "om",
+        alias = "outcome_ms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub outcome_ms: Option<Millis>,
+    #[serde(
+        rename = "w",
+        alias = "wrapup_ms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wrapup_ms: Option<Millis>,
+    #[serde(
+        rename = "cm",
+        alias = "completed_ms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completed_ms: Option<Millis>,
 }
 

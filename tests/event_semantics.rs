@@ -47,7 +47,7 @@ fn ev(n: usize, kind: &str, at: &str, extra: &[(&str, &str)]) -> AcdEvent {
         event_ms: t(at),
         resource_sid: "WT1".into(),
         resource_type: "task".into(),
-        data: EventData(data),
+        data: EventData::from(data),
     }
 }
 
@@ -373,10 +373,8 @@ fn workflow_timeout_is_not_an_end_and_task_updated_attributes_are_read() {
     events = answered_at_10_16_14(events);
     // TaskRouter writes the task's current attributes on every later event.
     for e in &mut events[2..] {
-        e.data.0.insert(
-            "task_attributes".into(),
-            json!("{\"direction\":\"outbound\"}"),
-        );
+        e.data
+            .insert("task_attributes", json!("{\"direction\":\"outbound\"}"));
     }
     let (task, _) = derive(&events);
     assert_eq!(task.outcome, Some(TaskOutcome::Handled));

@@ -93,7 +93,7 @@ impl TaskEvents {
                 "task"
             }
             .into(),
-            data: EventData(data),
+            data: EventData::from(data),
         });
         self
     }
@@ -861,20 +861,15 @@ fn junk_and_unknown_events_are_skipped_without_panicking() {
     let mut bad = call.events[1].clone();
     bad.sid = "EVjunk2".into();
     bad.event_type = "reservation.accepted".into();
-    bad.data.0.insert(
-        "reservation_sid".into(),
-        serde_json::json!(["not", "a", "sid"]),
-    );
     bad.data
-        .0
-        .insert("worker_sid".into(), serde_json::Value::Null);
+        .insert("reservation_sid", serde_json::json!(["not", "a", "sid"]));
+    bad.data.insert("worker_sid", serde_json::Value::Null);
     bad.resource_type = "task".into();
     call.events.push(bad);
     let mut odd = call.events[1].clone();
     odd.sid = "EVjunk3".into();
     odd.data
-        .0
-        .insert("task_attributes".into(), serde_json::json!("{not json"));
+        .insert("task_attributes", serde_json::json!("{not json"));
     call.events.push(odd);
     let (task, res) = call.derive();
     assert_eq!(task.outcome, Some(TaskOutcome::Handled));

@@ -4,9 +4,102 @@
 use super::{AcdError, ActivityInfo, EventPage, WorkerInfo};
 use crate::model::{AcdEvent, EventData};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Parses one Events page body.
+///
+/// Each event's `event_data` is kept as its JSON text ([`EventData`]), not parsed into a tree:
+/// the page is read as a list of raw items, each item into its few envelope fields. Whatever that
+/// reading refuses (a page or an item of an unexpected shape, a duplicate key) is read again as a
+/// JSON tree, with the same leniency and the same result.
 pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
+    let Ok(wire) = serde_json::from_slice::<WirePage<'_>>(body) else {
+        return parse_events_tree(body);
+    };
+    let mut page = EventPage {
+        next: wire.meta.as_ref().and_then(next_in_meta),
+        ..EventPage::default()
+    };
+    page.events.reserve(wire.events.len());
+    for item in wire.events {
+        let event = match serde_json::from_str::<WireEvent<'_>>(item.get()) {
+            Ok(w) => {
+                let data = w.event_data.map(data_from_text).unwrap_or_default();
+                event_from(|key| w.field(key), data)
+            }
+            Err(_) => serde_json::from_str::<Value>(item.get())
+                .ok()
+                .and_then(|v| parse_event(&v)),
+        };
+        match event {
+            Some(ev) => page.events.push(ev),
+            None => page.skipped += 1,
+        }
+    }
+    Ok(page)
+}
+
+/// An Events page as [`parse_events_page`] reads it first.
+#[derive(serde::Deserialize)]
+struct WirePage<'a> {
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
+    #[serde(default)]
+    meta: Option<Value>,
+}
+
+/// The envelope of one event; `event_data` left as text.
+#[derive(serde::Deserialize)]
+struct WireEvent<'a> {
+    sid: Option<Value>,
+    event_type: Option<Value>,
+    event_date_ms: Option<Value>,
+    event_date: Option<Value>,
+    resource_sid: Option<Value>,
+    resource_type: Option<Value>,
+    #[serde(borrow)]
+    event_data: Option<&'a RawValue>,
+}
+
+impl WireEvent<'_> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        match key {
+            "sid" => self.sid.as_ref(),
+            "event_type" => self.event_type.as_ref(),
+            "event_date_ms" => self.event_date_ms.as_ref(),
+            "event_date" => self.event_date.as_ref(),
+            "resource_sid" => self.resource_sid.as_ref(),
+            "resource_type" => self.resource_type.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// `event_data` as text: an object, or an object given as a JSON string (some producers send
+/// that); anything else is an empty object (the event still counts).
+fn data_from_text(raw: &RawValue) -> EventData {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => EventData::from_json(text),
+        Some(b'"') => serde_json::from_str::<String>(text)
+            .ok()
+            .and_then(|s| EventData::from_json(&s)),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+/// `event_data` as a parsed tree, as [`data_from_text`].
+fn data_from_tree(value: Option<Value>) -> EventData {
+    match value {
+        Some(Value::Object(m)) => EventData::from(m),
+        Some(Value::String(s)) => EventData::from_json(&s).unwrap_or_default(),
+        _ => EventData::default(),
+    }
+}
+
+/// [`parse_events_page`] through a JSON tree.
+fn parse_events_tree(body: &[u8]) -> Result<EventPage, AcdError> {
     let mut root = parse_root(body)?;
     list(&root, "events")?;
     let mut page = EventPage {
@@ -20,8 +113,8 @@ pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
     };
     page.events.reserve(items.len());
     for mut item in items {
-        let data = item.get_mut("event_data").map(Value::take);
-        match event_from(&item, data) {
+        let data = data_from_tree(item.get_mut("event_data").map(Value::take));
+        match event_from(|key| item.get(key), data) {
             Some(ev) => page.events.push(ev),
             None => page.skipped += 1,
         }
@@ -78,38 +171,38 @@ pub fn parse_activities_page(body: &[u8]) -> Result<(Vec<ActivityInfo>, Option<S
 /// One event object → [`AcdEvent`]; `None` when it lacks what every event must have (sid, type,
 /// a date). A non-object `event_data` is replaced by an empty one: the event still counts.
 pub fn parse_event(item: &Value) -> Option<AcdEvent> {
-    event_from(item, item.get("event_data").cloned())
+    event_from(
+        |key| item.get(key),
+        data_from_tree(item.get("event_data").cloned()),
+    )
 }
 
-/// [`parse_event`] with the `event_data` already taken out of `item`.
-fn event_from(item: &Value, event_data: Option<Value>) -> Option<AcdEvent> {
-    let sid = item.get("sid")?.as_str()?.to_string();
+/// An event from its envelope fields (`get`) and its data.
+fn event_from<'v>(get: impl Fn(&str) -> Option<&'v Value>, data: EventData) -> Option<AcdEvent> {
+    let sid = get("sid")?.as_str()?.to_string();
     if sid.is_empty() {
         return None;
     }
-    let event_type = item.get("event_type")?.as_str()?.to_string();
-    let event_ms = match item.get("event_date_ms") {
+    let event_type = get("event_type")?.as_str()?.to_string();
+    let event_ms = match get("event_date_ms") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
     .or_else(|| {
-        text(item, "event_date")
+        get("event_date")
+            .and_then(value_text)
             .as_deref()
             .and_then(parse_twilio_date)
     })?;
-    let data = match event_data {
-        Some(Value::Object(m)) => EventData(m),
-        // Some producers send event_data as a JSON string.
-        Some(Value::String(s)) => serde_json::from_str(&s).map(EventData).unwrap_or_default(),
-        _ => EventData::default(),
-    };
     Some(AcdEvent {
         sid,
         event_type,
         event_ms,
-        resource_sid: text(item, "resource_sid").unwrap_or_default(),
-        resource_type: text(item, "resource_type").unwrap_or_default(),
+        resource_sid: get("resource_sid").and_then(value_text).unwrap_or_default(),
+        resource_type: get("resource_type")
+            .and_then(value_text)
+            .unwrap_or_default(),
         data,
     })
 }
@@ -139,15 +232,22 @@ fn list<'a>(root: &'a Value, key: &str) -> Result<&'a Vec<Value>, AcdError> {
 }
 
 fn next_page_url(root: &Value) -> Option<String> {
-    root.get("meta")?
-        .get("next_page_url")?
+    next_in_meta(root.get("meta")?)
+}
+
+fn next_in_meta(meta: &Value) -> Option<String> {
+    meta.get("next_page_url")?
         .as_str()
         .filter(|s| !s.is_empty())
         .map(str::to_string)
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
+    value_text(v.get(key)?)
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.clone()),
         Value::Null => None,
         other => Some(other.to_string()),

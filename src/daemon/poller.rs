@@ -371,7 +371,7 @@ fn reconciliation_event(
         event_ms: changed,
         resource_sid: w.sid.clone(),
         resource_type: "worker".into(),
-        data: EventData(data),
+        data: EventData::from(data),
     })
 }
 

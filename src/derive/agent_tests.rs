@@ -33,7 +33,7 @@ fn ev(kind: &str, ms: i64, data: serde_json::Value) -> AcdEvent {
         event_ms: ms,
         resource_sid: "WK1".into(),
         resource_type: "worker".into(),
-        data: EventData(data.as_object().cloned().unwrap_or_default()),
+        data: EventData::from(data.as_object().cloned().unwrap_or_default()),
     }
 }
 

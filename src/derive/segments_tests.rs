@@ -48,7 +48,7 @@ fn event(kind: u8, ms: i64) -> AcdEvent {
         event_ms: ms,
         resource_sid: "WK1".into(),
         resource_type: "worker".into(),
-        data: EventData(data.as_object().cloned().unwrap_or_default()),
+        data: EventData::from(data.as_object().cloned().unwrap_or_default()),
     }
 }
 

@@ -28,7 +28,7 @@ use super::tasks::TaskMemory;
 use super::{META_CURSOR, Store, StoreError, tasks, workers, wrap};
 use crate::derive::agent::{DeriveContext, worker_of};
 use crate::derive::segments::WorkerState;
-use crate::model::{AcdEvent, AgentStateRecord, Millis};
+use crate::model::{AcdEvent, AgentStateRecord, EventData, Millis};
 use rusqlite::{Transaction, params};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -174,7 +174,8 @@ fn ingest_tx(
             )
             .map_err(sq)?;
         for ev in events {
-            let data = serde_json::to_string(&ev.data)?;
+            // The `event_data` text as received: stored, never re-serialised.
+            let data = ev.data.as_json();
             if ev.event_ms > ctx.accept_until {
                 out.quarantined += quarantine
                     .execute(params![ev.sid, ev.event_type, ev.event_ms, data, now_ms])
@@ -268,7 +269,7 @@ pub(crate) fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcdEvent> 
         event_ms: r.get(2)?,
         resource_sid: r.get(3)?,
         resource_type: r.get(4)?,
-        data: serde_json::from_str(&data).unwrap_or_default(),
+        data: EventData::from_json(&data).unwrap_or_default(),
     })
 }
 

@@ -156,7 +156,7 @@ fn a_v4_buffer_keeps_its_segments_and_closes_the_open_one_with_its_checkpoint() 
         event_ms: 3000,
         resource_sid: "WK1".into(),
         resource_type: "worker".into(),
-        data: EventData(data.as_object().cloned().unwrap()),
+        data: EventData::from(data.as_object().cloned().unwrap()),
     };
     let ctx = DeriveContext::new(
         AgentIdMode::FriendlyName,

@@ -120,7 +120,7 @@ pub fn read_event(ce: &Value, workspace_sid: &str) -> Item {
         event_ms,
         resource_sid,
         resource_type,
-        data: EventData(fields),
+        data: EventData::from(fields),
     })
 }
 

@@ -61,7 +61,7 @@ fn twilios_envelope_gives_the_event_polling_would_give() {
     assert_eq!(ev.resource_sid, "WK0000000000000000000000000000001");
     for key in ["sid", "eventtype", "timestamp", "account_sid"] {
         assert!(
-            !ev.data.0.contains_key(key),
+            !ev.data.contains_key(key),
             "{key} is envelope, not event_data"
         );
     }
@@ -86,8 +86,9 @@ fn twilios_envelope_gives_the_event_polling_would_give() {
         (&polled.resource_type, &polled.resource_sid),
         (&ev.resource_type, &ev.resource_sid)
     );
-    let keys: Vec<&String> = polled.data.0.keys().collect();
-    assert_eq!(keys, ev.data.0.keys().collect::<Vec<_>>());
+    let (polled_map, pushed_map) = (polled.data.to_map(), ev.data.to_map());
+    let keys: Vec<&String> = polled_map.keys().collect();
+    assert_eq!(keys, pushed_map.keys().collect::<Vec<_>>());
     for key in keys {
         assert_eq!(polled.data.str(key), ev.data.str(key), "{key}");
     }

@@ -35,7 +35,7 @@ pub fn event(sid: &str, kind: &str, ms: i64, data: serde_json::Value) -> AcdEven
             .unwrap_or("")
             .to_string(),
         resource_type,
-        data: EventData(data.as_object().cloned().unwrap_or_default()),
+        data: EventData::from(data.as_object().cloned().unwrap_or_default()),
     }
 }
 

@@ -115,7 +115,7 @@ mod tests {
             event_ms: ms,
             resource_sid: "WR1".into(),
             resource_type: "reservation".into(),
-            data: EventData(data.as_object().cloned().unwrap_or_default()),
+            data: EventData::from(data.as_object().cloned().unwrap_or_default()),
         }
     }
 

@@ -143,7 +143,7 @@ mod tests {
             event_ms: ms,
             resource_sid: "WR1".into(),
             resource_type: "reservation".into(),
-            data: EventData(data),
+            data: EventData::from(data),
         }
     }
 

@@ -125,7 +125,7 @@ mod tests {
             (&pushed.resource_type, &pushed.resource_sid),
             (&polled.resource_type, &polled.resource_sid)
         );
-        for key in polled.data.0.keys() {
+        for key in polled.data.to_map().keys() {
             assert_eq!(pushed.data.str(key), polled.data.str(key), "{key}");
         }
     }
