@@ -6,6 +6,8 @@
 //!
 //! Run: `cargo bench --bench ingest` (prints events/s for each and the ratios; the `sqlite3`
 //! reference is skipped, saying so, when the tool is not installed: `benches/run.sh` installs it).
+//! Three rounds, ours and the references alternating; each figure is its best round
+//! (`WFM_BENCH_ROUNDS=N` for another count).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
 use std::path::Path;
@@ -76,8 +78,89 @@ fn main() {
         Default::default(),
     );
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = Store::open(&dir.path().join("bench.db")).expect("open");
+    // Each figure is the best of `ROUNDS` (env `WFM_BENCH_ROUNDS`, default 3): on a shared
+    // machine a round is slowed by whatever else runs, never sped up; ours and the references
+    // alternate, so that both see the same machine.
+    let rounds: usize = std::env::var("WFM_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let mut best = (0.0f64, 0.0f64, None::<(usize, f64)>, None::<String>);
+    let mut per_event = 0.0;
+    for round in 1..=rounds {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ours = ingest_once(&bodies, &ctx, dir.path());
+        // What the buffer costs on disk per event (everything derived included), WAL checkpointed.
+        let on_disk: u64 = ["bench.db", "bench.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        per_event = on_disk as f64 / EVENTS as f64;
+        if std::env::var_os("WFM_BENCH_KEEP").is_some() {
+            // Keep the buffer to look at (e.g. `SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`).
+            println!(
+                "ingest: {ours:.0} events/s; kept: {}",
+                dir.path().join("bench.db").display()
+            );
+            std::mem::forget(dir);
+            return;
+        }
+        let raw = raw_reference(&bodies, dir.path());
+        let cli = sqlite3_cli_reference(&dir.path().join("bench.db"), dir.path());
+        match &cli {
+            Ok((_, per_s)) => println!(
+                "round {round}: ours {ours:.0} events/s, raw {raw:.0} rows/s, sqlite3 CLI {per_s:.0} rows/s"
+            ),
+            Err(_) => println!("round {round}: ours {ours:.0} events/s, raw {raw:.0} rows/s"),
+        }
+        best.0 = best.0.max(ours);
+        best.1 = best.1.max(raw);
+        match cli {
+            Ok((rows, per_s)) if best.2.is_none_or(|(_, b)| per_s > b) => {
+                best.2 = Some((rows, per_s))
+            }
+            Ok(_) => {}
+            Err(why) => best.3 = Some(why),
+        }
+    }
+    let (ours, reference) = (best.0, best.1);
+    println!(
+        "ingest: {ours:.0} events/s (parse + derive + commit, windows of {WINDOW_PAGES} pages of {PAGE}, {AGENTS} agents; best of {rounds})"
+    );
+    println!("reference: {reference:.0} rows/s (raw insert, one transaction; best of {rounds})");
+    println!("ratio: {:.1} %", 100.0 * ours / reference);
+    println!(
+        "disk: {per_event:.0} bytes per event in the buffer ({:.2} GB for a day of 2 million events)",
+        per_event * 2e6 / 1e9
+    );
+    match (best.2, best.3) {
+        (Some((rows, per_s)), _) => {
+            println!(
+                "reference (sqlite3 CLI): {per_s:.0} rows/s ({rows} rows of acd_events into the \
+                 same schema, one transaction, `sqlite3 db < file.sql`; best of {rounds})"
+            );
+            let ratio = 100.0 * ours / per_s;
+            println!(
+                "ratio (sqlite3 CLI): {ratio:.1} % (target >= 50 %: {})",
+                if ratio >= 50.0 { "met" } else { "MISSED" }
+            );
+        }
+        (None, why) => println!(
+            "reference (sqlite3 CLI): skipped ({})",
+            why.unwrap_or_default()
+        ),
+    }
+    println!(
+        "target: >= 100,000 events/s: {}",
+        if ours >= 100_000.0 { "met" } else { "MISSED" }
+    );
+}
+
+/// Our ingest of every page into a new buffer in `dir`; events per second.
+fn ingest_once(bodies: &[Vec<u8>], ctx: &DeriveContext, dir: &Path) -> f64 {
+    let mut store = Store::open(&dir.join("bench.db")).expect("open");
     let t = Instant::now();
     // As the poller does: a window's pages are parsed, then ingested oldest first in one
     // transaction (windows hold up to `daemon::window::MAX_WINDOW_EVENTS` events).
@@ -87,26 +170,16 @@ fn main() {
             events.extend(parse_events_page(body).expect("parse").events);
         }
         events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-        store.ingest(&events, None, &ctx, 0).expect("ingest");
+        store.ingest(&events, None, ctx, 0).expect("ingest");
     }
     let ours = EVENTS as f64 / t.elapsed().as_secs_f64();
-    // What the buffer costs on disk per event (everything derived included), WAL checkpointed.
     store.checkpoint_truncate().expect("checkpoint");
-    let on_disk: u64 = ["bench.db", "bench.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
-        .map(|m| m.len())
-        .sum();
-    let per_event = on_disk as f64 / EVENTS as f64;
-    if std::env::var_os("WFM_BENCH_KEEP").is_some() {
-        // Keep the buffer to look at (e.g. `SELECT name, SUM(pgsize) FROM dbstat GROUP BY name`).
-        println!("kept: {}", dir.path().join("bench.db").display());
-        std::mem::forget(dir);
-        return;
-    }
+    ours
+}
 
-    // Reference: the same raw rows, one transaction, no derivation (what `sqlite3` would do).
-    let conn = rusqlite::Connection::open(dir.path().join("ref.db")).expect("open ref");
+/// The same raw rows, one transaction, no derivation (what `sqlite3` would do); rows per second.
+fn raw_reference(bodies: &[Vec<u8>], dir: &Path) -> f64 {
+    let conn = rusqlite::Connection::open(dir.join("ref.db")).expect("open ref");
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
          CREATE TABLE e (sid TEXT PRIMARY KEY, event_type TEXT, event_ms INTEGER, data TEXT);",
@@ -136,34 +209,7 @@ fn main() {
         }
     }
     conn.execute_batch("COMMIT").expect("commit");
-    let reference = EVENTS as f64 / t.elapsed().as_secs_f64();
-    println!(
-        "ingest: {ours:.0} events/s (parse + derive + commit, windows of {WINDOW_PAGES} pages of {PAGE}, {AGENTS} agents)"
-    );
-    println!("reference: {reference:.0} rows/s (raw insert, one transaction)");
-    println!("ratio: {:.1} %", 100.0 * ours / reference);
-    println!(
-        "disk: {per_event:.0} bytes per event in the buffer ({:.2} GB for a day of 2 million events)",
-        per_event * 2e6 / 1e9
-    );
-    match sqlite3_cli_reference(&dir.path().join("bench.db"), dir.path()) {
-        Ok((rows, per_s)) => {
-            println!(
-                "reference (sqlite3 CLI): {per_s:.0} rows/s ({rows} rows of acd_events into the \
-                 same schema, one transaction, `sqlite3 db < file.sql`)"
-            );
-            let ratio = 100.0 * ours / per_s;
-            println!(
-                "ratio (sqlite3 CLI): {ratio:.1} % (target >= 50 %: {})",
-                if ratio >= 50.0 { "met" } else { "MISSED" }
-            );
-        }
-        Err(why) => println!("reference (sqlite3 CLI): skipped ({why})"),
-    }
-    println!(
-        "target: >= 100,000 events/s: {}",
-        if ours >= 100_000.0 { "met" } else { "MISSED" }
-    );
+    EVENTS as f64 / t.elapsed().as_secs_f64()
 }
 
 /// Times the `sqlite3` CLI inserting the rows of our buffer's `acd_events` (dumped as `INSERT`

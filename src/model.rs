@@ -159,19 +159,13 @@ pub struct ReservationRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub outcome_ms: Option<Millis>,
-    #[serde(
-        rename = "w",
-        alias = "wrapup_ms",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// The reservation's wrap-up and completion: they shape its task's handling legs
+    /// ([`crate::derive::task::HandlingLeg`], where the queue report reads them), and are not
+    /// kept in the buffer's reservation rows (the performance report reads the offer and its
+    /// outcome), so that a reservation's row is not rewritten for each of its later events.
+    #[serde(alias = "w", default, skip_serializing)]
     pub wrapup_ms: Option<Millis>,
-    #[serde(
-        rename = "cm",
-        alias = "completed_ms",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(alias = "cm", default, skip_serializing)]
     pub completed_ms: Option<Millis>,
 }
 

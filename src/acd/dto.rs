@@ -261,3 +261,7 @@ fn boolish(v: Option<&Value>) -> Option<bool> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "dto_tests.rs"]
+mod tests;

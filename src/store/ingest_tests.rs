@@ -148,7 +148,12 @@ fn an_open_task_is_written_when_first_seen_and_complete_once_it_ends() {
         end_ms: 900_000,
     };
     assert_eq!(store.tasks_ended_in(iv).unwrap(), [expected.task]);
-    assert_eq!(store.reservations_in(iv).unwrap(), expected.reservations);
+    // A reservation's row leaves out its wrap-up and completion (its task's legs hold them).
+    let mut reservations = expected.reservations;
+    for r in &mut reservations {
+        (r.wrapup_ms, r.completed_ms) = (None, None);
+    }
+    assert_eq!(store.reservations_in(iv).unwrap(), reservations);
 }
 
 /// Records written before they were compacted (keys spelt out, absent values as `null`) still read.
