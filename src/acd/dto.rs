@@ -5,6 +5,7 @@ use super::{AcdError, ActivityInfo, EventPage, WorkerInfo};
 use crate::model::{AcdEvent, EventData};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// Parses one Events page body.
 ///
@@ -25,7 +26,7 @@ pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
         let event = match serde_json::from_str::<WireEvent<'_>>(item.get()) {
             Ok(w) => {
                 let data = w.event_data.map(data_from_text).unwrap_or_default();
-                event_from(|key| w.field(key), data)
+                event_from(w.envelope(), data)
             }
             Err(_) => serde_json::from_str::<Value>(item.get())
                 .ok()
@@ -48,29 +49,54 @@ struct WirePage<'a> {
     meta: Option<Value>,
 }
 
-/// The envelope of one event; `event_data` left as text.
+/// The envelope of one event; `event_data` left as text. Strings are borrowed from the page: an
+/// item whose envelope holds anything else (a number for a sid, an escaped string) is read as a
+/// tree instead.
 #[derive(serde::Deserialize)]
 struct WireEvent<'a> {
-    sid: Option<Value>,
-    event_type: Option<Value>,
+    sid: Option<&'a str>,
+    event_type: Option<&'a str>,
     event_date_ms: Option<Value>,
-    event_date: Option<Value>,
-    resource_sid: Option<Value>,
-    resource_type: Option<Value>,
+    event_date: Option<&'a str>,
+    resource_sid: Option<&'a str>,
+    resource_type: Option<&'a str>,
     #[serde(borrow)]
     event_data: Option<&'a RawValue>,
 }
 
-impl WireEvent<'_> {
-    fn field(&self, key: &str) -> Option<&Value> {
-        match key {
-            "sid" => self.sid.as_ref(),
-            "event_type" => self.event_type.as_ref(),
-            "event_date_ms" => self.event_date_ms.as_ref(),
-            "event_date" => self.event_date.as_ref(),
-            "resource_sid" => self.resource_sid.as_ref(),
-            "resource_type" => self.resource_type.as_ref(),
-            _ => None,
+impl<'a> WireEvent<'a> {
+    fn envelope(&'a self) -> Envelope<'a> {
+        Envelope {
+            sid: self.sid,
+            event_type: self.event_type,
+            event_date_ms: self.event_date_ms.as_ref(),
+            event_date: self.event_date.map(Cow::Borrowed),
+            resource_sid: self.resource_sid.map(Cow::Borrowed),
+            resource_type: self.resource_type.map(Cow::Borrowed),
+        }
+    }
+}
+
+/// What an event is besides its data, however it was read.
+struct Envelope<'a> {
+    sid: Option<&'a str>,
+    event_type: Option<&'a str>,
+    event_date_ms: Option<&'a Value>,
+    event_date: Option<Cow<'a, str>>,
+    resource_sid: Option<Cow<'a, str>>,
+    resource_type: Option<Cow<'a, str>>,
+}
+
+impl<'a> Envelope<'a> {
+    fn of(item: &'a Value) -> Envelope<'a> {
+        let text = |key| item.get(key).and_then(value_cow);
+        Envelope {
+            sid: item.get("sid").and_then(Value::as_str),
+            event_type: item.get("event_type").and_then(Value::as_str),
+            event_date_ms: item.get("event_date_ms"),
+            event_date: text("event_date"),
+            resource_sid: text("resource_sid"),
+            resource_type: text("resource_type"),
         }
     }
 }
@@ -114,7 +140,7 @@ fn parse_events_tree(body: &[u8]) -> Result<EventPage, AcdError> {
     page.events.reserve(items.len());
     for mut item in items {
         let data = data_from_tree(item.get_mut("event_data").map(Value::take));
-        match event_from(|key| item.get(key), data) {
+        match event_from(Envelope::of(&item), data) {
             Some(ev) => page.events.push(ev),
             None => page.skipped += 1,
         }
@@ -172,37 +198,27 @@ pub fn parse_activities_page(body: &[u8]) -> Result<(Vec<ActivityInfo>, Option<S
 /// a date). A non-object `event_data` is replaced by an empty one: the event still counts.
 pub fn parse_event(item: &Value) -> Option<AcdEvent> {
     event_from(
-        |key| item.get(key),
+        Envelope::of(item),
         data_from_tree(item.get("event_data").cloned()),
     )
 }
 
-/// An event from its envelope fields (`get`) and its data.
-fn event_from<'v>(get: impl Fn(&str) -> Option<&'v Value>, data: EventData) -> Option<AcdEvent> {
-    let sid = get("sid")?.as_str()?.to_string();
-    if sid.is_empty() {
-        return None;
-    }
-    let event_type = get("event_type")?.as_str()?.to_string();
-    let event_ms = match get("event_date_ms") {
+/// An event from its envelope and its data.
+fn event_from(env: Envelope<'_>, data: EventData) -> Option<AcdEvent> {
+    let sid = env.sid.filter(|s| !s.is_empty())?.to_string();
+    let event_type = env.event_type?.to_string();
+    let event_ms = match env.event_date_ms {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .or_else(|| {
-        get("event_date")
-            .and_then(value_text)
-            .as_deref()
-            .and_then(parse_twilio_date)
-    })?;
+    .or_else(|| env.event_date.as_deref().and_then(parse_twilio_date))?;
     Some(AcdEvent {
         sid,
         event_type,
         event_ms,
-        resource_sid: get("resource_sid").and_then(value_text).unwrap_or_default(),
-        resource_type: get("resource_type")
-            .and_then(value_text)
-            .unwrap_or_default(),
+        resource_sid: env.resource_sid.map(Cow::into_owned).unwrap_or_default(),
+        resource_type: env.resource_type.map(Cow::into_owned).unwrap_or_default(),
         data,
     })
 }
@@ -243,14 +259,15 @@ fn next_in_meta(meta: &Value) -> Option<String> {
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
-    value_text(v.get(key)?)
+    value_cow(v.get(key)?).map(Cow::into_owned)
 }
 
-fn value_text(v: &Value) -> Option<String> {
+/// A value as text: a string borrowed, `null` none, anything else as JSON.
+fn value_cow(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Null => None,
-        other => Some(other.to_string()),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 

@@ -38,6 +38,7 @@
 //!   effect on a worker arrives as its reservation events).
 
 use crate::config::{AgentIdMode, MediaConfig, StateOverride};
+use std::borrow::Cow;
 use crate::model::{AcdEvent, AgentState, Millis};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -126,15 +127,15 @@ pub struct EffectiveState {
 }
 
 /// The worker an event is about, if any (worker and reservation events).
-pub fn worker_of(ev: &AcdEvent) -> Option<String> {
+pub fn worker_of(ev: &AcdEvent) -> Option<Cow<'_, str>> {
     let kind = ev.kind();
     if kind.starts_with("worker.") {
         ev.data
-            .str("worker_sid")
-            .or_else(|| (ev.resource_type == "worker").then(|| ev.resource_sid.clone()))
+            .text("worker_sid")
+            .or_else(|| (ev.resource_type == "worker").then_some(Cow::Borrowed(&ev.resource_sid)))
             .filter(|s| !s.is_empty())
     } else if kind.starts_with("reservation.") {
-        ev.data.str("worker_sid").filter(|s| !s.is_empty())
+        ev.data.text("worker_sid").filter(|s| !s.is_empty())
     } else {
         None
     }

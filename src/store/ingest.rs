@@ -30,6 +30,7 @@ use crate::derive::agent::{DeriveContext, worker_of};
 use crate::derive::segments::WorkerState;
 use crate::model::{AcdEvent, AgentStateRecord, EventData, Millis};
 use rusqlite::{Transaction, params};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What one [`Store::ingest`] did.
@@ -157,8 +158,9 @@ fn ingest_tx(
     cache: &mut DerivedCache,
 ) -> Result<IngestOutcome, StoreError> {
     let mut out = IngestOutcome::default();
-    let mut by_worker: BTreeMap<String, Vec<&AcdEvent>> = BTreeMap::new();
-    let mut tasks: BTreeMap<String, Vec<&AcdEvent>> = BTreeMap::new();
+    // Keyed by text borrowed from the events (an event's sids are in its data as received).
+    let mut by_worker: BTreeMap<Cow<'_, str>, Vec<&AcdEvent>> = BTreeMap::new();
+    let mut tasks: BTreeMap<Cow<'_, str>, Vec<&AcdEvent>> = BTreeMap::new();
     {
         let mut insert = tx
             .prepare_cached(
@@ -183,7 +185,7 @@ fn ingest_tx(
                 continue;
             }
             let worker = worker_of(ev);
-            let task = ev.data.str("task_sid").filter(|s| !s.is_empty());
+            let task = ev.data.text("task_sid").filter(|s| !s.is_empty());
             let inserted = insert
                 .execute(params![
                     ev.sid,
@@ -214,16 +216,21 @@ fn ingest_tx(
     let mut queued: Vec<AgentStateRecord> = Vec::new();
     for (worker_sid, mut evs) in by_worker {
         evs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-        let known = match cache.workers.remove(&worker_sid) {
-            Some(state) => Some(*state),
-            None => workers::load(tx, &worker_sid)?,
+        // Its state is taken out of memory and put back under the same key (no copy of it).
+        let (key, known) = match cache.workers.remove_entry(worker_sid.as_ref()) {
+            Some((key, state)) => (key, Some(state)),
+            None => (
+                worker_sid.to_string(),
+                workers::load(tx, &worker_sid)?.map(Box::new),
+            ),
         };
-        let (state, rederived) = workers::derive(tx, &worker_sid, known, &evs, ctx, &mut queued)?;
+        let (state, rederived) =
+            workers::derive(tx, &key, known.map(|s| *s), &evs, ctx, &mut queued)?;
         if rederived {
             out.rederived_workers += 1;
         }
         if let Some(state) = state {
-            cache.workers.insert(worker_sid, Box::new(state));
+            cache.workers.insert(key, Box::new(state));
         }
     }
 
