@@ -38,9 +38,9 @@
 //!   effect on a worker arrives as its reservation events).
 
 use crate::config::{AgentIdMode, MediaConfig, StateOverride};
-use std::borrow::Cow;
 use crate::model::{AcdEvent, AgentState, Millis};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// What derivation needs besides the events: configuration and the Activities catalogue.

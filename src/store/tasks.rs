@@ -16,19 +16,53 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-fn hash_of(json: &str) -> u64 {
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = DefaultHasher::new();
-    json.hash(&mut h);
+    value.hash(&mut h);
     h.finish()
 }
 
 /// What is kept in memory about tasks between pages.
 #[derive(Debug, Default)]
 pub(super) struct TaskMemory {
-    /// Per row last written, a hash of it (`T` + task sid, `R` + reservation sid).
-    pub hashes: HashMap<String, u64>,
+    /// Per row last written, a hash of it: tasks and reservations, by sid.
+    pub hashes: RowHashes,
     /// Per task seen since the start and not yet over, its events folded so far.
     pub progress: HashMap<String, TaskProgress>,
+}
+
+/// Hashes of the task and reservation rows last written, by sid.
+#[derive(Debug, Default)]
+pub(super) struct RowHashes {
+    tasks: HashMap<String, u64>,
+    reservations: HashMap<String, u64>,
+}
+
+impl RowHashes {
+    pub fn len(&self) -> usize {
+        self.tasks.len() + self.reservations.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.tasks.clear();
+        self.reservations.clear();
+    }
+}
+
+/// Records `h` as `sid`'s row hash in `map`; whether it differs from the one recorded (then the
+/// row is to be written). The sid is copied only the first time.
+fn changed(map: &mut HashMap<String, u64>, sid: &str, h: u64) -> bool {
+    match map.get_mut(sid) {
+        Some(old) if *old == h => false,
+        Some(old) => {
+            *old = h;
+            true
+        }
+        None => {
+            map.insert(sid.to_string(), h);
+            true
+        }
+    }
 }
 
 /// Derives one task (`new`: this page's events of it, already in the log) and writes what
@@ -69,14 +103,6 @@ pub(super) fn derive_one(
     if !over {
         memory.progress.insert(task_sid.to_string(), progress);
     }
-    let hashes = &mut memory.hashes;
-    let mut changed = |key: String, h: u64| {
-        let same = hashes.get(&key) == Some(&h);
-        if !same {
-            hashes.insert(key, h);
-        }
-        !same
-    };
     // Reports read only tasks that ended (`tasks_ended_in`); while a task is open its row is
     // there for `first_ms`, where the log is read from when the task is not in memory. So an
     // open task is written when first seen and when `first_ms` moves (a late event), and in
@@ -84,10 +110,10 @@ pub(super) fn derive_one(
     let ended = d.task.ended_ms.is_some();
     let record = ended.then(|| serde_json::to_string(&d.task)).transpose()?;
     let fingerprint = match &record {
-        Some(json) => hash_of(json),
-        None => hash_of(&format!("open {first_ms}")),
+        Some(json) => hash_of(json.as_str()),
+        None => hash_of(&("open", first_ms)),
     };
-    if changed(format!("T{}", d.task.task_sid), fingerprint) {
+    if changed(&mut memory.hashes.tasks, &d.task.task_sid, fingerprint) {
         let record = match record {
             Some(json) => json,
             None => serde_json::to_string(&d.task)?,
@@ -112,7 +138,11 @@ pub(super) fn derive_one(
         .map_err(sq)?;
     for r in &d.reservations {
         let record = serde_json::to_string(r)?;
-        if changed(format!("R{}", r.reservation_sid), hash_of(&record)) {
+        if changed(
+            &mut memory.hashes.reservations,
+            &r.reservation_sid,
+            hash_of(record.as_str()),
+        ) {
             ins.execute(params![
                 r.reservation_sid,
                 r.task_sid,
@@ -126,9 +156,9 @@ pub(super) fn derive_one(
     if over {
         // Its hashes go with it (a late event rewrites it once more, which changes nothing):
         // memory holds the tasks in progress, not a day of them.
-        memory.hashes.remove(&format!("T{}", d.task.task_sid));
+        memory.hashes.tasks.remove(&d.task.task_sid);
         for r in &d.reservations {
-            memory.hashes.remove(&format!("R{}", r.reservation_sid));
+            memory.hashes.reservations.remove(&r.reservation_sid);
         }
     }
     Ok(true)
