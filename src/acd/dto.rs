@@ -10,9 +10,9 @@ use std::borrow::Cow;
 /// Parses one Events page body.
 ///
 /// Each event's `event_data` is kept as its JSON text ([`EventData`]), not parsed into a tree:
-/// the page is read as a list of raw items, each item into its few envelope fields. Whatever that
-/// reading refuses (a page or an item of an unexpected shape, a duplicate key) is read again as a
-/// JSON tree, with the same leniency and the same result.
+/// the page is read in one pass, each item into its few envelope fields. A page that reading
+/// refuses (an item of an unexpected shape, a duplicate key, not a page) is read again as a JSON
+/// tree, with the same leniency and the same result.
 pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
     let Ok(wire) = serde_json::from_slice::<WirePage<'_>>(body) else {
         return parse_events_tree(body);
@@ -22,17 +22,9 @@ pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
         ..EventPage::default()
     };
     page.events.reserve(wire.events.len());
-    for item in wire.events {
-        let event = match serde_json::from_str::<WireEvent<'_>>(item.get()) {
-            Ok(w) => {
-                let data = w.event_data.map(data_from_text).unwrap_or_default();
-                event_from(w.envelope(), data)
-            }
-            Err(_) => serde_json::from_str::<Value>(item.get())
-                .ok()
-                .and_then(|v| parse_event(&v)),
-        };
-        match event {
+    for item in &wire.events {
+        let data = item.event_data.map(data_from_text).unwrap_or_default();
+        match event_from(item.envelope(), data) {
             Some(ev) => page.events.push(ev),
             None => page.skipped += 1,
         }
@@ -40,18 +32,19 @@ pub fn parse_events_page(body: &[u8]) -> Result<EventPage, AcdError> {
     Ok(page)
 }
 
-/// An Events page as [`parse_events_page`] reads it first.
+/// An Events page as [`parse_events_page`] reads it first: every item an envelope (a page with
+/// any other item is read as a tree).
 #[derive(serde::Deserialize)]
 struct WirePage<'a> {
     #[serde(borrow)]
-    events: Vec<&'a RawValue>,
+    events: Vec<WireEvent<'a>>,
     #[serde(default)]
     meta: Option<Value>,
 }
 
-/// The envelope of one event; `event_data` left as text. Strings are borrowed from the page: an
-/// item whose envelope holds anything else (a number for a sid, an escaped string) is read as a
-/// tree instead.
+/// The envelope of one event; `event_data` left as text. Strings are borrowed from the page: a
+/// page with an item whose envelope holds anything else (not an object, a number for a sid, an
+/// escaped string) is read as a tree instead.
 #[derive(serde::Deserialize)]
 struct WireEvent<'a> {
     sid: Option<&'a str>,
